@@ -1,0 +1,619 @@
+/*
+ * domtable.c - parse the domain table and answer lookups. Keys live in one
+ * open-addressing hash table (type + key bytes) so a lookup costs a few
+ * probes whatever the table size: a domain is looked up exactly, then each
+ * ".parent" suffix in turn; an address once per prefix length in use.
+ * All strings sit in an arena that is freed in one go with the table.
+ */
+#include "domtable.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "address.h"
+#include "tls_state.h"
+
+#define ARENA_CHUNK (256 * 1024)
+#define MAX_TOKENS 32
+
+struct arena_chunk {
+    struct arena_chunk *next;
+    size_t used, size;
+    char data[];
+};
+
+struct entry {
+    struct tt_rule rule;
+    const char *hkey;
+    uint32_t hklen;
+    uint32_t hash;
+};
+
+struct tt_table {
+    struct entry *entries;
+    size_t n, cap;
+    uint32_t *slots; /* entry index + 1; 0 = empty */
+    size_t nslots;   /* power of two */
+    struct arena_chunk *arena;
+    bool v4len[33];
+    bool v6len[129];
+};
+
+static void *arena_alloc(struct tt_table *t, size_t n)
+{
+    struct arena_chunk *c = t->arena;
+
+    n = (n + 7) & ~(size_t)7;
+    if (c == NULL || c->size - c->used < n) {
+        size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
+
+        c = malloc(sizeof(*c) + size);
+        if (c == NULL)
+            return NULL;
+        c->next = t->arena;
+        c->used = 0;
+        c->size = size;
+        t->arena = c;
+    }
+    c->used += n;
+    return c->data + c->used - n;
+}
+
+static char *arena_strndup(struct tt_table *t, const char *s, size_t n)
+{
+    char *p = arena_alloc(t, n + 1);
+
+    if (p != NULL) {
+        memcpy(p, s, n);
+        p[n] = '\0';
+    }
+    return p;
+}
+
+static uint32_t hash_key(enum tt_key_type type, const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)type;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)k[i];
+        h *= 1099511628211ULL;
+    }
+    return (uint32_t)(h ^ (h >> 32));
+}
+
+static const struct entry *find(const struct tt_table *t, enum tt_key_type type, const char *k,
+                                size_t n)
+{
+    uint32_t h = hash_key(type, k, n);
+    size_t mask = t->nslots - 1, i = h & mask;
+
+    if (t->nslots == 0)
+        return NULL;
+    while (t->slots[i] != 0) {
+        const struct entry *e = &t->entries[t->slots[i] - 1];
+
+        if (e->hash == h && e->rule.type == type && e->hklen == n && memcmp(e->hkey, k, n) == 0)
+            return e;
+        i = (i + 1) & mask;
+    }
+    return NULL;
+}
+
+static bool rehash(struct tt_table *t, size_t want)
+{
+    size_t nslots = 64, i;
+    uint32_t *slots;
+
+    while (nslots < want * 2)
+        nslots *= 2;
+    slots = calloc(nslots, sizeof(*slots));
+    if (slots == NULL)
+        return false;
+    for (i = 0; i < t->n; i++) {
+        size_t j = t->entries[i].hash & (nslots - 1);
+
+        while (slots[j] != 0)
+            j = (j + 1) & (nslots - 1);
+        slots[j] = (uint32_t)(i + 1);
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->nslots = nslots;
+    return true;
+}
+
+const char *tt_req_name(enum tt_req r)
+{
+    switch (r) {
+    case TT_REQ_ENCRYPT:
+        return "encrypt";
+    case TT_REQ_VERIFY:
+        return "verify";
+    case TT_REQ_TRUSTED:
+        return "trusted";
+    case TT_REQ_NONE:
+    default:
+        return "none";
+    }
+}
+
+/* Parser state for one file. */
+struct parser {
+    struct tt_table *t;
+    const struct tt_trust *trust;
+    const char *file;
+    unsigned int line;
+    char *err;
+    size_t errsz;
+};
+
+static bool fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool fail(struct parser *p, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    snprintf(p->err, p->errsz, "%s:%u: %s", p->file, p->line, msg);
+    return false;
+}
+
+/*
+ * Split line into tokens in place. A double-quoted part inside a token
+ * (reply="two words") may hold blanks and \" or \\ escapes. A token that
+ * starts with '#' begins a comment.
+ */
+static int tokenize(struct parser *p, char *line, char **tok)
+{
+    int n = 0;
+    char *r = line;
+
+    for (;;) {
+        char *w;
+
+        while (*r == ' ' || *r == '\t')
+            r++;
+        if (*r == '\0' || *r == '#')
+            return n;
+        if (n == MAX_TOKENS)
+            return fail(p, "too many fields (max %d)", MAX_TOKENS), -1;
+        tok[n++] = w = r;
+        while (*r != '\0' && *r != ' ' && *r != '\t') {
+            if (*r != '"') {
+                *w++ = *r++;
+                continue;
+            }
+            for (r++; *r != '"'; r++) {
+                if (*r == '\\' && (r[1] == '"' || r[1] == '\\'))
+                    r++;
+                if (*r == '\0')
+                    return fail(p, "unterminated quoted string"), -1;
+                *w++ = *r;
+            }
+            r++;
+        }
+        if (*r != '\0')
+            r++;
+        *w = '\0';
+    }
+}
+
+/* A host name or domain: labels of letters, digits, '-', '_' or UTF-8 bytes. */
+static bool valid_domain(const char *d)
+{
+    size_t total = 0, label = 0;
+
+    if (*d == '\0')
+        return false;
+    for (; *d != '\0'; d++, total++) {
+        unsigned char c = (unsigned char)*d;
+
+        if (c == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+            continue;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              c >= 0x80))
+            return false;
+        if (++label > 63)
+            return false;
+    }
+    return label > 0 && total <= 253;
+}
+
+static bool parse_key(struct parser *p, const char *tok, struct entry *e)
+{
+    static const struct {
+        const char *prefix;
+        enum tt_key_type type;
+    } prefixes[] = {{"from:", TT_KEY_FROM}, {"to:", TT_KEY_TO}, {"client:", TT_KEY_CLIENT}};
+    const char *k = tok, *label = "from:";
+    char buf[300];
+    struct tt_cidr c;
+    size_t i, n;
+
+    e->rule.type = TT_KEY_FROM;
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        size_t pl = strlen(prefixes[i].prefix);
+
+        if (strncasecmp(tok, prefixes[i].prefix, pl) == 0) {
+            e->rule.type = prefixes[i].type;
+            label = prefixes[i].prefix;
+            k = tok + pl;
+            break;
+        }
+    }
+    n = strlen(k);
+    if (n == 0)
+        return fail(p, "empty key");
+    if (n >= sizeof(buf))
+        return fail(p, "key too long (%zu bytes)", n);
+    if (e->rule.type == TT_KEY_CLIENT && strchr(k, ':') == NULL && strchr(k, '/') == NULL &&
+        !tt_addr_parse(k, &c) && strchr(k, '.') != NULL && k[0] >= '0' && k[0] <= '9' &&
+        strspn(k, "0123456789.") == n) {
+        return fail(p, "invalid IPv4 address '%s'", k);
+    }
+    if (e->rule.type == TT_KEY_CLIENT && tt_cidr_parse(k, &c)) {
+        char *hk = arena_alloc(p->t, 19);
+
+        if (hk == NULL)
+            return fail(p, "out of memory");
+        hk[0] = '\0';
+        hk[1] = (char)(c.family == AF_INET ? 4 : 6);
+        hk[2] = (char)c.bits;
+        memcpy(hk + 3, c.addr, 16);
+        e->hkey = hk;
+        e->hklen = 19;
+        if (c.family == AF_INET)
+            p->t->v4len[c.bits] = true;
+        else
+            p->t->v6len[c.bits] = true;
+    } else {
+        if (e->rule.type == TT_KEY_CLIENT && (strchr(k, '/') != NULL || strchr(k, ':') != NULL))
+            return fail(p, "invalid address or CIDR '%s'", k);
+        memcpy(buf, k, n + 1);
+        tt_domain_normalize(buf);
+        if (!valid_domain(buf[0] == '.' ? buf + 1 : buf))
+            return fail(p, "invalid domain '%s'", k);
+        e->hkey = arena_strndup(p->t, buf, strlen(buf));
+        if (e->hkey == NULL)
+            return fail(p, "out of memory");
+        e->hklen = (uint32_t)strlen(buf);
+        k = buf;
+    }
+    {
+        size_t ll = strlen(label), kl = strlen(k);
+        char *key = arena_alloc(p->t, ll + kl + 1);
+
+        if (key == NULL)
+            return fail(p, "out of memory");
+        memcpy(key, label, ll);
+        memcpy(key + ll, k, kl + 1);
+        for (i = ll; key[i] != '\0'; i++)
+            if (key[i] >= 'A' && key[i] <= 'Z')
+                key[i] = (char)(key[i] - 'A' + 'a');
+        e->rule.key = key;
+    }
+    return true;
+}
+
+static bool parse_req(struct parser *p, const char *tok, struct tt_rule *r)
+{
+    if (strcasecmp(tok, "none") == 0) {
+        r->req = TT_REQ_NONE;
+    } else if (strcasecmp(tok, "encrypt") == 0) {
+        r->req = TT_REQ_ENCRYPT;
+    } else if (strcasecmp(tok, "verify") == 0) {
+        r->req = TT_REQ_VERIFY;
+    } else if (strcasecmp(tok, "trusted") == 0) {
+        r->req = TT_REQ_TRUSTED;
+    } else if (strncasecmp(tok, "trusted:", 8) == 0) {
+        const struct tt_network *n = tt_trust_find(p->trust, tok + 8);
+
+        if (n == NULL)
+            return fail(p, "unknown network '%s' (no TrustedNetwork of that name)", tok + 8);
+        r->req = TT_REQ_TRUSTED;
+        r->network = n->name; /* lives as long as the configuration that owns both */
+    } else {
+        return fail(p, "unknown requirement '%s' (none, encrypt, verify, trusted, "
+                       "trusted:NETWORK)",
+                    tok);
+    }
+    return true;
+}
+
+static bool parse_subjects(struct parser *p, const char *v, struct tt_rule *r)
+{
+    size_t n = 1, i = 0;
+    const char *s;
+    const char **list;
+
+    for (s = v; *s != '\0'; s++)
+        n += *s == ',';
+    list = arena_alloc(p->t, (n + 1) * sizeof(*list));
+    if (list == NULL)
+        return fail(p, "out of memory");
+    for (s = v;; s++) {
+        const char *e = strchr(s, ',');
+        size_t len = e != NULL ? (size_t)(e - s) : strlen(s);
+        char pat[300];
+
+        if (len == 0 || len >= sizeof(pat))
+            return fail(p, "empty or too long subject pattern");
+        memcpy(pat, s, len);
+        pat[len] = '\0';
+        tt_domain_normalize(pat);
+        if (!valid_domain(strncmp(pat, "*.", 2) == 0 ? pat + 2 : pat))
+            return fail(p, "invalid subject pattern '%s' (host name or *.domain)", pat);
+        list[i] = arena_strndup(p->t, pat, strlen(pat));
+        if (list[i++] == NULL)
+            return fail(p, "out of memory");
+        if (e == NULL)
+            break;
+        s = e;
+    }
+    list[i] = NULL;
+    r->subjects = list;
+    return true;
+}
+
+static bool parse_attr(struct parser *p, char *tok, struct tt_rule *r, unsigned int *seen)
+{
+    static const char *names[] = {"min_version", "min_bits", "subject", "reply"};
+    char *eq = strchr(tok, '='), *v;
+    unsigned int i;
+
+    if (eq == NULL || eq == tok)
+        return fail(p, "expected attr=value, got '%s'", tok);
+    *eq = '\0';
+    v = eq + 1;
+    for (i = 0; i < 4; i++)
+        if (strcasecmp(tok, names[i]) == 0)
+            break;
+    if (i == 4)
+        return fail(p, "unknown attribute '%s' (min_version, min_bits, subject, reply)", tok);
+    if (*seen & (1u << i))
+        return fail(p, "attribute '%s' given twice", names[i]);
+    *seen |= 1u << i;
+    if (*v == '\0')
+        return fail(p, "attribute '%s' has an empty value", names[i]);
+    switch (i) {
+    case 0:
+        r->min_version = tt_tls_version_number(v);
+        if (r->min_version == 0)
+            return fail(p, "unknown TLS version '%s' (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)", v);
+        break;
+    case 1: {
+        char *end;
+        long b;
+
+        errno = 0;
+        b = strtol(v, &end, 10);
+        if (*end != '\0' || errno != 0 || b < 1 || b > 65535 || v[0] < '0' || v[0] > '9')
+            return fail(p, "min_bits must be a number from 1 to 65535, got '%s'", v);
+        r->min_bits = (int)b;
+        break;
+    }
+    case 2:
+        return parse_subjects(p, v, r);
+    case 3: {
+        const unsigned char *c;
+
+        if (strlen(v) > TT_REPLY_MAX)
+            return fail(p, "reply text longer than %d bytes", TT_REPLY_MAX);
+        /* The text goes into an SMTP reply: printable ASCII, no '%' (a libmilter format). */
+        for (c = (const unsigned char *)v; *c != '\0'; c++)
+            if (*c < 0x20 || *c > 0x7E || *c == '%')
+                return fail(p, "reply text may hold printable ASCII only, without '%%'");
+        r->reply = arena_strndup(p->t, v, strlen(v));
+        if (r->reply == NULL)
+            return fail(p, "out of memory");
+        break;
+    }
+    }
+    return true;
+}
+
+static bool add_entry(struct parser *p, struct entry *e)
+{
+    const struct entry *dup;
+
+    e->hash = hash_key(e->rule.type, e->hkey, e->hklen);
+    dup = find(p->t, e->rule.type, e->hkey, e->hklen);
+    if (dup != NULL)
+        return fail(p, "duplicate key '%s' (first defined at line %u)", e->rule.key,
+                    dup->rule.line);
+    if (p->t->n == p->t->cap) {
+        size_t cap = p->t->cap ? p->t->cap * 2 : 256;
+        struct entry *ne = realloc(p->t->entries, cap * sizeof(*ne));
+
+        if (ne == NULL)
+            return fail(p, "out of memory");
+        p->t->entries = ne;
+        p->t->cap = cap;
+    }
+    p->t->entries[p->t->n++] = *e;
+    if (p->t->n * 2 > p->t->nslots) {
+        if (!rehash(p->t, p->t->n * 2))
+            return fail(p, "out of memory");
+    } else {
+        size_t j = e->hash & (p->t->nslots - 1);
+
+        while (p->t->slots[j] != 0)
+            j = (j + 1) & (p->t->nslots - 1);
+        p->t->slots[j] = (uint32_t)p->t->n;
+    }
+    return true;
+}
+
+static bool parse_line(struct parser *p, char *line)
+{
+    char *tok[MAX_TOKENS];
+    struct entry e;
+    unsigned int seen = 0;
+    int n, i;
+
+    n = tokenize(p, line, tok);
+    if (n <= 0)
+        return n == 0;
+    memset(&e, 0, sizeof(e));
+    e.rule.line = p->line;
+    if (!parse_key(p, tok[0], &e))
+        return false;
+    if (n < 2)
+        return fail(p, "missing requirement after key '%s'", tok[0]);
+    if (!parse_req(p, tok[1], &e.rule))
+        return false;
+    for (i = 2; i < n; i++) {
+        if (strchr(tok[i], '=') == NULL) {
+            int a = tt_action_from_name(tok[i]);
+
+            if (i != 2)
+                return fail(p, "unexpected '%s' (the action comes right after the requirement)",
+                            tok[i]);
+            if (a < 0)
+                return fail(p, "unknown action '%s' (reject, defer, monitor)", tok[i]);
+            e.rule.action = (enum tt_action)a;
+        } else if (!parse_attr(p, tok[i], &e.rule, &seen)) {
+            return false;
+        }
+    }
+    if (e.rule.req == TT_REQ_NONE && (seen != 0 || e.rule.action != TT_ACTION_UNSET))
+        return fail(p, "requirement 'none' takes no action or attributes");
+    return add_entry(p, &e);
+}
+
+struct tt_table *tt_table_load(const char *file, const struct tt_trust *trust, char *err,
+                               size_t errsz)
+{
+    struct parser p = {.trust = trust, .file = file, .err = err, .errsz = errsz};
+    struct stat st;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    bool ok = true;
+    FILE *f;
+
+    f = fopen(file, "r");
+    if (f == NULL) {
+        snprintf(err, errsz, "%s: cannot open: %s", file, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errsz, "%s: not a regular file", file);
+        fclose(f);
+        return NULL;
+    }
+    p.t = calloc(1, sizeof(*p.t));
+    if (p.t == NULL || !rehash(p.t, 64)) {
+        snprintf(err, errsz, "%s: out of memory", file);
+        free(p.t);
+        fclose(f);
+        return NULL;
+    }
+    while (ok && (len = getline(&line, &cap, f)) >= 0) {
+        p.line++;
+        if (len > 0 && line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (len > 0 && line[len - 1] == '\r')
+            line[--len] = '\0';
+        if (len > TT_TABLE_LINE_MAX)
+            ok = fail(&p, "line too long (%zd bytes, max %d)", len, TT_TABLE_LINE_MAX);
+        else if (memchr(line, '\0', (size_t)len) != NULL)
+            ok = fail(&p, "NUL byte in line");
+        else
+            ok = parse_line(&p, line);
+    }
+    if (ok && ferror(f)) {
+        snprintf(err, errsz, "%s: read error: %s", file, strerror(errno));
+        ok = false;
+    }
+    free(line);
+    fclose(f);
+    if (!ok) {
+        tt_table_free(p.t);
+        return NULL;
+    }
+    return p.t;
+}
+
+void tt_table_free(struct tt_table *t)
+{
+    struct arena_chunk *c, *next;
+
+    if (t == NULL)
+        return;
+    for (c = t->arena; c != NULL; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(t->entries);
+    free(t->slots);
+    free(t);
+}
+
+size_t tt_table_count(const struct tt_table *t)
+{
+    return t != NULL ? t->n : 0;
+}
+
+const struct tt_rule *tt_table_lookup_domain(const struct tt_table *t, enum tt_key_type type,
+                                             const char *domain)
+{
+    const struct entry *e;
+    const char *dot;
+    size_t n;
+
+    if (t == NULL || domain == NULL || *domain == '\0')
+        return NULL;
+    n = strlen(domain);
+    e = find(t, type, domain, n);
+    if (e != NULL)
+        return &e->rule;
+    /* Each suffix that starts at a dot is a ".parent" key as written in the table. */
+    for (dot = strchr(domain, '.'); dot != NULL; dot = strchr(dot + 1, '.')) {
+        e = find(t, type, dot, n - (size_t)(dot - domain));
+        if (e != NULL)
+            return &e->rule;
+    }
+    return NULL;
+}
+
+const struct tt_rule *tt_table_lookup_addr(const struct tt_table *t, const struct tt_cidr *addr)
+{
+    const bool *lens;
+    int bits;
+    char hk[19];
+
+    if (t == NULL || addr == NULL)
+        return NULL;
+    lens = addr->family == AF_INET ? t->v4len : t->v6len;
+    hk[0] = '\0';
+    hk[1] = (char)(addr->family == AF_INET ? 4 : 6);
+    for (bits = addr->family == AF_INET ? 32 : 128; bits >= 0; bits--) {
+        struct tt_cidr m;
+        const struct entry *e;
+
+        if (!lens[bits])
+            continue;
+        tt_cidr_mask(addr, (unsigned int)bits, &m);
+        hk[2] = (char)bits;
+        memcpy(hk + 3, m.addr, 16);
+        e = find(t, TT_KEY_CLIENT, hk, sizeof(hk));
+        if (e != NULL)
+            return &e->rule;
+    }
+    return NULL;
+}

@@ -1,0 +1,63 @@
+/*
+ * domtable.h - the per-domain require-TLS table the administrator edits:
+ *   [from:|to:|client:]KEY  REQUIREMENT  [ACTION]  [attr=value ...]
+ * Loaded whole into an immutable hash table; lookups never allocate.
+ */
+#ifndef TT_DOMTABLE_H
+#define TT_DOMTABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cidr.h"
+#include "trustnet.h"
+#include "types.h"
+
+/* Longest table line accepted, in bytes. */
+#define TT_TABLE_LINE_MAX 4096
+/* Longest reply="..." text. */
+#define TT_REPLY_MAX 256
+
+enum tt_key_type { TT_KEY_FROM = 0, TT_KEY_TO, TT_KEY_CLIENT };
+
+enum tt_req { TT_REQ_NONE = 0, TT_REQ_ENCRYPT, TT_REQ_VERIFY, TT_REQ_TRUSTED };
+
+struct tt_rule {
+    enum tt_key_type type;
+    enum tt_req req;
+    enum tt_action action; /* TT_ACTION_UNSET: the configured DefaultAction */
+    const char *key;       /* as written, normalised: "from:.example.org" */
+    const char *network;   /* trusted:NETWORK, else NULL */
+    int min_version;       /* tt_tls_version_number() scale, 0 = any */
+    int min_bits;          /* 0 = any */
+    const char **subjects; /* NULL-terminated patterns, or NULL */
+    const char *reply;     /* custom reply text, or NULL */
+    unsigned int line;
+};
+
+struct tt_table;
+
+/*
+ * Load file. Networks named in trusted:NETWORK must exist in trust. On any
+ * error, NULL is returned and err holds "FILE:LINE: message".
+ */
+struct tt_table *tt_table_load(const char *file, const struct tt_trust *trust, char *err,
+                               size_t errsz);
+void tt_table_free(struct tt_table *t);
+size_t tt_table_count(const struct tt_table *t);
+
+/*
+ * Most specific rule for a domain (exact key, then the nearest ".parent"
+ * key). type is TT_KEY_FROM, TT_KEY_TO or TT_KEY_CLIENT (host name).
+ * A rule with requirement none is returned too: it is an exemption.
+ */
+const struct tt_rule *tt_table_lookup_domain(const struct tt_table *t, enum tt_key_type type,
+                                             const char *domain);
+
+/* Longest-prefix client: rule for an address. */
+const struct tt_rule *tt_table_lookup_addr(const struct tt_table *t, const struct tt_cidr *addr);
+
+const char *tt_req_name(enum tt_req r);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * trustnet.h - trusted networks: named sets of CA certificates read from
+ * PEM bundles, and the names under which each MTA can report those CAs.
+ */
+#ifndef TT_TRUSTNET_H
+#define TT_TRUSTNET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "types.h"
+
+struct tt_ca {
+    char **postfix_names; /* issuer CN (first and last), or O when no CN */
+    size_t npostfix;
+    char *oneline;      /* X509_NAME_oneline() of the subject, unbounded */
+    char *oneline_mta;  /* the same into a 256-byte buffer, as Sendmail does */
+    char *display;      /* CN (else O, else the DN) for messages */
+    time_t not_after;
+};
+
+struct tt_network {
+    char *name;
+    char *file;
+    struct tt_ca *cas;
+    size_t ncas;
+};
+
+struct tt_trust {
+    struct tt_network *nets;
+    size_t nnets;
+};
+
+/*
+ * Read the PEM bundle file as network name. Every certificate must be a
+ * CA; an unreadable, empty or garbled bundle, or one holding a non-CA
+ * certificate, is an error written to err. CAs that expired or expire
+ * within 30 days (relative to now) are logged as warnings.
+ */
+bool tt_trust_add(struct tt_trust *t, const char *name, const char *file, time_t now, char *err,
+                  size_t errsz);
+
+/*
+ * Find the network whose CA matches the issuer name as the MTA reported
+ * it (already xtext-decoded for Sendmail). network restricts the search to
+ * one network (NULL: any). Returns NULL when no CA matches.
+ */
+const struct tt_network *tt_trust_match(const struct tt_trust *t, enum tt_dialect dialect,
+                                        const char *issuer, const char *network);
+
+const struct tt_network *tt_trust_find(const struct tt_trust *t, const char *name);
+void tt_trust_free(struct tt_trust *t);
+
+#endif

@@ -1,0 +1,523 @@
+/*
+ * callbacks.c - one SMTP session as libmilter reports it:
+ *   negotiate  ask the MTA for the macros we need (smfi_setsymlist)
+ *   connect    client address and name, InternalHosts
+ *   helo       capture the TLS state (again after STARTTLS)
+ *   envfrom    judge from: and client: rules for the transaction
+ *   envrcpt    judge to: rules per recipient
+ *   header     count forged tags and our Authentication-Results
+ *   eom        delete the forged copies, add our tag, log the decision
+ * TLS macros are captured at HELO and MAIL because Postfix no longer has
+ * them at end of message.
+ */
+#include "callbacks.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "address.h"
+#include "escape.h"
+#include "fault.h"
+#include "log.h"
+#include "policy.h"
+#include "snapshot.h"
+#include "tag.h"
+#include "tls_state.h"
+
+/* Most Authentication-Results headers we track per message (beyond that: OnError). */
+#define MAX_AR_TRACKED 4096
+
+#define TLS_MACROS "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} " \
+                   "{cn_subject} {cn_issuer} {verify}"
+
+struct txn {
+    char queueid[32];
+    char from_log[260];             /* escaped sender, for the log */
+    struct tt_verdict verdict;      /* strictest over MAIL and accepted RCPTs */
+    unsigned int tag_count;         /* incoming copies of our tag header */
+    unsigned int ar_count;          /* incoming Authentication-Results headers */
+    unsigned int ar_ours[MAX_AR_TRACKED / 32 + 1]; /* bitmap: AR index i carries our id */
+    bool ar_overflow;
+    bool active;
+};
+
+struct conn {
+    struct tt_snapshot *snap;
+    char client_log[300]; /* name[addr], escaped */
+    struct tt_cidr addr;
+    bool have_addr;
+    char client_name[256];
+    bool internal;
+    bool degraded; /* an internal error happened under OnError accept */
+    char authserv[129];
+    char mta_version[64];
+    bool have_mta_version;
+    struct tt_tls tls;
+    struct txn t;
+};
+
+static char fallback_hostname[129] = "localhost";
+
+/* An authserv-id is written unquoted: accept only a host-name-like token. */
+static bool token_ok(const char *s)
+{
+    return tt_is_token(s, 128);
+}
+
+void tt_callbacks_set_hostname(const char *name)
+{
+    if (name != NULL && token_ok(name))
+        snprintf(fallback_hostname, sizeof(fallback_hostname), "%s", name);
+}
+
+static const struct tt_config *cfg_of(const struct conn *c)
+{
+    return tt_snapshot_config(c->snap);
+}
+
+static void txn_reset(struct conn *c)
+{
+    memset(&c->t, 0, sizeof(c->t));
+}
+
+static void copy_macro(SMFICTX *ctx, const char *name, char *dst, size_t dstsz)
+{
+    const char *v = smfi_getsymval(ctx, (char *)name);
+
+    if (v != NULL)
+        snprintf(dst, dstsz, "%s", v);
+}
+
+/*
+ * An internal failure: OnError tempfail refuses the command; OnError accept
+ * lets the message through untagged (the session continues degraded), but
+ * a forged tag is still never let through (see header_cb and eom_cb).
+ */
+static sfsistat internal_error(SMFICTX *ctx, struct conn *c, const char *what)
+{
+    bool accept = c != NULL && c->snap != NULL && cfg_of(c)->on_error_accept;
+
+    tt_log(LOG_ERR, "%s: internal error: %s; OnError %s", c != NULL ? c->t.queueid : "-", what,
+           accept ? "accept" : "tempfail");
+    if (accept) {
+        c->degraded = true;
+        return SMFIS_CONTINUE;
+    }
+    smfi_setreply(ctx, "451", "4.3.0", "tlstrust: internal error, try again later");
+    return SMFIS_TEMPFAIL;
+}
+
+static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+                             unsigned long f3, unsigned long *pf0, unsigned long *pf1,
+                             unsigned long *pf2, unsigned long *pf3)
+{
+    static const struct {
+        int stage;
+        const char *macros;
+    } lists[] = {
+        {SMFIM_CONNECT, "j v _ {daemon_name} {client_addr} {client_name}"},
+        {SMFIM_HELO, TLS_MACROS},
+        {SMFIM_ENVFROM, "i {mail_addr} " TLS_MACROS},
+        {SMFIM_ENVRCPT, "i {rcpt_addr}"},
+        {SMFIM_EOM, "i"},
+    };
+    size_t i;
+
+    (void)f2;
+    (void)f3;
+    if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) != (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) {
+        tt_log(LOG_ERR, "MTA does not allow adding and changing headers; cannot tag");
+        return SMFIS_REJECT;
+    }
+    *pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | (f0 & SMFIF_SETSYMLIST);
+    /* We never need the body or unknown commands: ask the MTA not to send them. */
+    *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    *pf2 = 0;
+    *pf3 = 0;
+    if ((f0 & SMFIF_SETSYMLIST) == 0) {
+        tt_log(LOG_WARNING, "MTA cannot take our macro list; relying on its configured macros");
+        return SMFIS_CONTINUE;
+    }
+    for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
+        if (smfi_setsymlist(ctx, lists[i].stage, (char *)lists[i].macros) != MI_SUCCESS)
+            tt_log(LOG_WARNING, "smfi_setsymlist(%d) failed; relying on the MTA's macros",
+                   lists[i].stage);
+    return SMFIS_CONTINUE;
+}
+
+static void describe_client(struct conn *c, const char *hostname, const struct sockaddr *sa)
+{
+    char ip[INET6_ADDRSTRLEN] = "unknown", raw[600];
+
+    if (sa != NULL && sa->sa_family == AF_INET) {
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
+                  sizeof(ip));
+    } else if (sa != NULL && sa->sa_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
+                  sizeof(ip));
+    }
+    c->have_addr = tt_addr_parse(ip, &c->addr);
+    /* "unknown" (Postfix) and "[addr]" (Sendmail) mean the name was not verified. */
+    if (hostname != NULL && hostname[0] != '[' && strcasecmp(hostname, "unknown") != 0 &&
+        strlen(hostname) < sizeof(c->client_name)) {
+        snprintf(c->client_name, sizeof(c->client_name), "%s", hostname);
+        tt_domain_normalize(c->client_name);
+    }
+    snprintf(raw, sizeof(raw), "%s[%s]", c->client_name[0] ? c->client_name : "unknown", ip);
+    tt_escape_quoted(raw, strlen(raw), c->client_log, sizeof(c->client_log));
+}
+
+static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
+{
+    struct conn *c;
+    const char *j;
+
+    c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
+    if (c == NULL) {
+        struct conn tmp = {.snap = tt_snapshot_get()};
+        sfsistat r = internal_error(ctx, &tmp, "cannot allocate session state");
+
+        tt_snapshot_put(tmp.snap);
+        /* Under OnError accept the session goes on stateless (header_cb checks forgeries). */
+        return r;
+    }
+    c->snap = tt_snapshot_get();
+    describe_client(c, hostname, hostaddr);
+    c->internal = c->have_addr && tt_config_is_internal(cfg_of(c), &c->addr);
+    copy_macro(ctx, "v", c->mta_version, sizeof(c->mta_version));
+    c->have_mta_version = smfi_getsymval(ctx, "v") != NULL;
+    j = cfg_of(c)->authserv_id;
+    if (j == NULL) {
+        j = smfi_getsymval(ctx, "j");
+        if (j == NULL || !token_ok(j))
+            j = fallback_hostname;
+    }
+    snprintf(c->authserv, sizeof(c->authserv), "%s", j);
+    if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+        tt_snapshot_put(c->snap);
+        free(c);
+        return internal_error(ctx, NULL, "smfi_setpriv failed");
+    }
+    tt_log(LOG_DEBUG, "connect from %s%s", c->client_log, c->internal ? " (internal)" : "");
+    return SMFIS_CONTINUE;
+}
+
+/* Read the TLS macros into c->tls and classify them with the current trust store. */
+static void capture_tls(SMFICTX *ctx, struct conn *c)
+{
+    struct tt_macros m = {
+        .mta_version = c->have_mta_version ? c->mta_version : NULL,
+        .tls_version = smfi_getsymval(ctx, "{tls_version}"),
+        .cipher = smfi_getsymval(ctx, "{cipher}"),
+        .cipher_bits = smfi_getsymval(ctx, "{cipher_bits}"),
+        .cert_subject = smfi_getsymval(ctx, "{cert_subject}"),
+        .cert_issuer = smfi_getsymval(ctx, "{cert_issuer}"),
+        .cn_subject = smfi_getsymval(ctx, "{cn_subject}"),
+        .cn_issuer = smfi_getsymval(ctx, "{cn_issuer}"),
+        .verify = smfi_getsymval(ctx, "{verify}"),
+    };
+
+    tt_tls_capture(&c->tls, &m, cfg_of(c)->dialect, &cfg_of(c)->trust);
+    if (c->tls.anomaly != NULL)
+        tt_log(LOG_WARNING, "client %s: %s", c->client_log, c->tls.anomaly);
+}
+
+static sfsistat helo_cb(SMFICTX *ctx, char *helohost)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    (void)helohost;
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    capture_tls(ctx, c);
+    return SMFIS_CONTINUE;
+}
+
+static void log_decision(const struct conn *c, const char *stage, const char *rcpt)
+{
+    const struct tt_verdict *v = &c->t.verdict;
+    static const char *results[] = {"none", "pass", "fail"};
+    char rcptbuf[280] = "", why[200] = "";
+
+    if (rcpt != NULL) {
+        char q[264];
+
+        tt_escape_quoted(rcpt, strlen(rcpt), q, sizeof(q));
+        snprintf(rcptbuf, sizeof(rcptbuf), " rcpt=%s", q);
+    }
+    if (v->result == TT_RESULT_FAIL) {
+        const char *rcode, *xcode, *text;
+
+        tt_policy_reply(v, &rcode, &xcode, &text);
+        snprintf(why, sizeof(why), " reason=\"%s\"%s%s%s%s", v->reason,
+                 tt_policy_refuses(v) ? " reply=" : "", tt_policy_refuses(v) ? rcode : "",
+                 tt_policy_refuses(v) ? " " : "", tt_policy_refuses(v) ? xcode : "");
+    }
+    tt_log(v->result == TT_RESULT_FAIL ? LOG_NOTICE : LOG_INFO,
+           "%s: %s client=%s from=%s%s level=%s network=%s rule=%s result=%s action=%s%s",
+           c->t.queueid[0] ? c->t.queueid : "NOQUEUE", stage, c->client_log, c->t.from_log,
+           rcptbuf, tt_level_name(c->tls.level), c->tls.network[0] ? c->tls.network : "-",
+           v->rule != NULL ? v->rule->key : "-", results[v->result],
+           v->result == TT_RESULT_FAIL ? tt_action_name(v->action) : "-", why);
+}
+
+static sfsistat refuse(SMFICTX *ctx, const struct tt_verdict *v)
+{
+    const char *rcode, *xcode, *text;
+
+    tt_policy_reply(v, &rcode, &xcode, &text);
+    if (smfi_setreply(ctx, (char *)rcode, (char *)xcode, (char *)text) != MI_SUCCESS)
+        tt_log(LOG_WARNING, "smfi_setreply failed; the MTA uses its default reply");
+    return v->action == TT_ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+static void judge_client(const struct conn *c, struct tt_verdict *acc)
+{
+    const struct tt_config *cfg = cfg_of(c);
+    const struct tt_rule *r = NULL;
+    struct tt_verdict v;
+
+    if (c->have_addr)
+        r = tt_table_lookup_addr(cfg->table, &c->addr);
+    if (r == NULL && c->client_name[0] != '\0')
+        r = tt_table_lookup_domain(cfg->table, TT_KEY_CLIENT, c->client_name);
+    tt_policy_eval(r, &c->tls, &cfg->trust, cfg->default_action, &v);
+    tt_policy_merge(acc, &v);
+}
+
+static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = smfi_getpriv(ctx);
+    const struct tt_config *cfg;
+    const char *from = argv != NULL && argv[0] != NULL ? argv[0] : "<>";
+    char domain[TT_DOMAIN_MAX];
+    enum tt_addr_kind kind;
+
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    txn_reset(c);
+    c->t.active = true;
+    /* Each transaction runs under the configuration in force when it starts. */
+    tt_snapshot_put(c->snap);
+    c->snap = tt_snapshot_get();
+    cfg = cfg_of(c);
+    capture_tls(ctx, c);
+    copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
+    tt_escape_quoted(from, strlen(from), c->t.from_log, sizeof(c->t.from_log));
+    if (c->degraded)
+        return SMFIS_CONTINUE;
+    if (tt_fault("envfrom"))
+        return internal_error(ctx, c, "injected failure at MAIL");
+    if (c->internal || cfg->table == NULL)
+        return SMFIS_CONTINUE;
+    kind = tt_addr_domain(from, domain, sizeof(domain));
+    if (kind == TT_ADDR_INVALID) {
+        tt_log(LOG_NOTICE, "%s: client=%s from=%s: malformed sender address",
+               c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log);
+        smfi_setreply(ctx, "553", "5.1.7", "tlstrust: malformed sender address");
+        return SMFIS_REJECT;
+    }
+    if (kind == TT_ADDR_DOMAIN) {
+        struct tt_verdict v;
+
+        tt_policy_eval(tt_table_lookup_domain(cfg->table, TT_KEY_FROM, domain), &c->tls,
+                       &cfg->trust, cfg->default_action, &v);
+        tt_policy_merge(&c->t.verdict, &v);
+    }
+    judge_client(c, &c->t.verdict);
+    if (tt_policy_refuses(&c->t.verdict)) {
+        log_decision(c, "refused at MAIL", NULL);
+        return refuse(ctx, &c->t.verdict);
+    }
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
+{
+    struct conn *c = smfi_getpriv(ctx);
+    const struct tt_config *cfg;
+    const char *rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
+    char domain[TT_DOMAIN_MAX];
+    struct tt_verdict v;
+    enum tt_addr_kind kind;
+
+    if (c == NULL || c->degraded || c->internal)
+        return SMFIS_CONTINUE;
+    cfg = cfg_of(c);
+    if (c->t.queueid[0] == '\0')
+        copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
+    if (cfg->table == NULL)
+        return SMFIS_CONTINUE;
+    kind = tt_addr_domain(rcpt, domain, sizeof(domain));
+    if (kind == TT_ADDR_INVALID) {
+        smfi_setreply(ctx, "553", "5.1.3", "tlstrust: malformed recipient address");
+        return SMFIS_REJECT;
+    }
+    if (kind != TT_ADDR_DOMAIN)
+        return SMFIS_CONTINUE;
+    tt_policy_eval(tt_table_lookup_domain(cfg->table, TT_KEY_TO, domain), &c->tls, &cfg->trust,
+                   cfg->default_action, &v);
+    if (tt_policy_refuses(&v)) {
+        struct tt_verdict saved = c->t.verdict;
+
+        c->t.verdict = v;
+        log_decision(c, "refused at RCPT", rcpt);
+        c->t.verdict = saved;
+        return refuse(ctx, &v);
+    }
+    tt_policy_merge(&c->t.verdict, &v);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
+{
+    struct conn *c = smfi_getpriv(ctx);
+    struct tt_snapshot *snap;
+    bool forged;
+
+    if (c != NULL) {
+        const struct tt_config *cfg = cfg_of(c);
+
+        if (c->internal)
+            return SMFIS_CONTINUE;
+        if (strcasecmp(name, cfg->tag_header) == 0) {
+            c->t.tag_count++;
+        } else if (cfg->auth_results && strcasecmp(name, "Authentication-Results") == 0) {
+            unsigned int i = c->t.ar_count++;
+
+            if (tt_authres_is_ours(value, c->authserv)) {
+                if (i < MAX_AR_TRACKED)
+                    c->t.ar_ours[i / 32] |= 1u << (i % 32);
+                else
+                    c->t.ar_overflow = true;
+            }
+        }
+        return SMFIS_CONTINUE;
+    }
+    /* No session state (OnError accept after a failed allocation): refuse forgeries. */
+    snap = tt_snapshot_get();
+    forged = strcasecmp(name, tt_snapshot_config(snap)->tag_header) == 0;
+    tt_snapshot_put(snap);
+    if (forged) {
+        tt_log(LOG_ERR, "forged %s header in a session without state; tempfail", name);
+        smfi_setreply(ctx, "451", "4.3.0", "tlstrust: internal error, try again later");
+        return SMFIS_TEMPFAIL;
+    }
+    return SMFIS_CONTINUE;
+}
+
+/* Delete forged tags and our forged Authentication-Results, last index first. */
+static bool strip_forgeries(SMFICTX *ctx, struct conn *c)
+{
+    const struct tt_config *cfg = cfg_of(c);
+    unsigned int i;
+
+    if (c->t.ar_overflow)
+        return false;
+    for (i = c->t.tag_count; i >= 1; i--)
+        if (tt_fault("chgheader") || smfi_chgheader(ctx, cfg->tag_header, (int)i, NULL) !=
+                                         MI_SUCCESS)
+            return false;
+    for (i = c->t.ar_count; i >= 1; i--)
+        if (i - 1 < MAX_AR_TRACKED && (c->t.ar_ours[(i - 1) / 32] & (1u << ((i - 1) % 32))) &&
+            smfi_chgheader(ctx, "Authentication-Results", (int)i, NULL) != MI_SUCCESS)
+            return false;
+    if (c->t.tag_count > 0)
+        tt_log(LOG_NOTICE, "%s: removed %u forged %s header(s) from %s",
+               c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->t.tag_count, cfg->tag_header,
+               c->client_log);
+    return true;
+}
+
+static sfsistat eom_cb(SMFICTX *ctx)
+{
+    struct conn *c = smfi_getpriv(ctx);
+    const struct tt_config *cfg;
+    char value[TT_TAG_MAX];
+
+    if (c == NULL)
+        return SMFIS_CONTINUE;
+    cfg = cfg_of(c);
+    copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
+    if (c->internal) {
+        tt_log(LOG_INFO, "%s: client=%s is internal: incoming tags kept, none added",
+               c->t.queueid, c->client_log);
+        txn_reset(c);
+        return SMFIS_CONTINUE;
+    }
+    /* The tag guarantee does not bend to OnError: a forgery we cannot remove is refused. */
+    if (!strip_forgeries(ctx, c)) {
+        tt_log(LOG_ERR, "%s: cannot remove forged headers; tempfail", c->t.queueid);
+        smfi_setreply(ctx, "451", "4.3.0", "tlstrust: internal error, try again later");
+        txn_reset(c);
+        return SMFIS_TEMPFAIL;
+    }
+    if (c->degraded) {
+        tt_log(LOG_WARNING, "%s: delivered without tag after an internal error (OnError accept)",
+               c->t.queueid);
+        txn_reset(c);
+        return SMFIS_CONTINUE;
+    }
+    if (cfg->auth_results) {
+        tt_authres_value(value, sizeof(value), &c->tls, c->authserv);
+        if (smfi_insheader(ctx, 0, "Authentication-Results", value) != MI_SUCCESS) {
+            sfsistat r = internal_error(ctx, c, "smfi_insheader(Authentication-Results) failed");
+
+            txn_reset(c);
+            return r;
+        }
+    }
+    tt_tag_value(value, sizeof(value), &c->tls, &c->t.verdict, c->authserv);
+    if (tt_fault("insheader") || smfi_insheader(ctx, 0, cfg->tag_header, value) != MI_SUCCESS) {
+        sfsistat r = internal_error(ctx, c, "cannot add the tag header");
+
+        txn_reset(c);
+        return r;
+    }
+    log_decision(c, "tagged", NULL);
+    txn_reset(c);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat abort_cb(SMFICTX *ctx)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    if (c != NULL)
+        txn_reset(c);
+    return SMFIS_CONTINUE;
+}
+
+static sfsistat close_cb(SMFICTX *ctx)
+{
+    struct conn *c = smfi_getpriv(ctx);
+
+    if (c != NULL) {
+        tt_snapshot_put(c->snap);
+        free(c);
+        smfi_setpriv(ctx, NULL);
+    }
+    return SMFIS_CONTINUE;
+}
+
+struct smfiDesc tt_milter_desc = {
+    .xxfi_name = "tlstrust",
+    .xxfi_version = SMFI_VERSION,
+    .xxfi_flags = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_SETSYMLIST,
+    .xxfi_connect = connect_cb,
+    .xxfi_helo = helo_cb,
+    .xxfi_envfrom = envfrom_cb,
+    .xxfi_envrcpt = envrcpt_cb,
+    .xxfi_header = header_cb,
+    .xxfi_eom = eom_cb,
+    .xxfi_abort = abort_cb,
+    .xxfi_close = close_cb,
+    .xxfi_negotiate = negotiate_cb,
+};

@@ -1,0 +1,18 @@
+/*
+ * fault.h - test hook that makes named internal operations fail, so the
+ * OnError policy can be tested against the real daemon. Compiled in only
+ * with -DTLSTRUST_FAULT_INJECTION=ON; otherwise every check is false.
+ * TLSTRUST_TEST_FAULT holds a comma-separated list of point names.
+ */
+#ifndef TT_FAULT_H
+#define TT_FAULT_H
+
+#include <stdbool.h>
+
+#ifdef TT_FAULT_INJECTION
+bool tt_fault(const char *point);
+#else
+#define tt_fault(point) ((void)(point), false)
+#endif
+
+#endif

@@ -1,0 +1,25 @@
+/*
+ * socket.h - checks around the milter socket that libmilter leaves to us:
+ * a live instance already on it, a stale unix socket file, its mode.
+ */
+#ifndef TT_SOCKET_H
+#define TT_SOCKET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Before opening spec: fail if something already answers on it; remove a
+ * stale unix socket file (one nobody listens on). false with err set.
+ */
+bool tt_socket_prepare(const char *spec, char *err, size_t errsz);
+
+/* After opening: give a unix socket to uid/gid with mode 0660. No-op for inet. */
+bool tt_socket_secure(const char *spec, uid_t uid, gid_t gid, bool chown_it, char *err,
+                      size_t errsz);
+
+/* Path of a unix:/local: socket spec, or NULL. */
+const char *tt_socket_unix_path(const char *spec);
+
+#endif
