@@ -295,8 +295,7 @@ static bool parse_line(struct cparser *p, char *line)
         return cfail(p, "%s needs a value", keys[i].name);
     if (!keys[i].repeatable) {
         if (p->seen[keys[i].id] != 0)
-            return cfail(p, "%s given twice (first at line %u)", keys[i].name,
-                         p->seen[keys[i].id]);
+            return cfail(p, "%s given twice (first at line %u)", keys[i].name, p->seen[keys[i].id]);
         p->seen[keys[i].id] = p->line;
     }
     return apply(p, keys[i].id, keys[i].name, v);

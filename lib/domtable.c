@@ -327,8 +327,9 @@ static bool parse_req(struct parser *p, const char *tok, struct tt_rule *r)
         r->req = TT_REQ_TRUSTED;
         r->network = n->name; /* lives as long as the configuration that owns both */
     } else {
-        return fail(p, "unknown requirement '%s' (none, encrypt, verify, trusted, "
-                       "trusted:NETWORK)",
+        return fail(p,
+                    "unknown requirement '%s' (none, encrypt, verify, trusted, "
+                    "trusted:NETWORK)",
                     tok);
     }
     return true;

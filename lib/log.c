@@ -41,7 +41,7 @@ bool tt_log_enabled(int level)
 
 void tt_log(int level, const char *fmt, ...)
 {
-    static const char *names[] = {"emerg", "alert", "crit",  "error",
+    static const char *names[] = {"emerg",   "alert",  "crit", "error",
                                   "warning", "notice", "info", "debug"};
     char msg[2048];
     va_list ap;
@@ -71,7 +71,7 @@ int tt_log_level_from_name(const char *name)
     static const struct {
         const char *name;
         int level;
-    } map[] = {{"error", LOG_ERR},   {"err", LOG_ERR},       {"warning", LOG_WARNING},
+    } map[] = {{"error", LOG_ERR},    {"err", LOG_ERR},       {"warning", LOG_WARNING},
                {"warn", LOG_WARNING}, {"notice", LOG_NOTICE}, {"info", LOG_INFO},
                {"debug", LOG_DEBUG}};
     size_t i;

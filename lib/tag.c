@@ -45,7 +45,8 @@ size_t tt_tag_value(char *out, size_t outsz, const struct tt_tls *s, const struc
     }
     if (s->verify[0] != '\0')
         tt_append_pair(out, outsz, &len, "verify", s->verify, CAP_SHORT, false);
-    tt_append_pair(out, outsz, &len, "policy", results[v != NULL ? v->result : 0], CAP_SHORT, false);
+    tt_append_pair(out, outsz, &len, "policy", results[v != NULL ? v->result : 0], CAP_SHORT,
+                   false);
     if (v != NULL && v->result == TT_RESULT_FAIL)
         tt_append_pair(out, outsz, &len, "action", tt_action_name(v->action), CAP_SHORT, false);
     if (v != NULL && v->rule != NULL)

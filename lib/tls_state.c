@@ -94,10 +94,10 @@ static enum tt_dialect pick_dialect(const struct tt_macros *m, enum tt_dialect c
         return TT_DIALECT_SENDMAIL;
     if (m->mta_version != NULL)
         return strncasecmp(m->mta_version, "Postfix", 7) == 0 ? TT_DIALECT_POSTFIX
-                                                                : TT_DIALECT_SENDMAIL;
+                                                              : TT_DIALECT_SENDMAIL;
     /* No hint: a oneline DN can only come from Sendmail. */
     return present(m->cert_issuer) && m->cert_issuer[0] == '/' ? TT_DIALECT_SENDMAIL
-                                                                : TT_DIALECT_POSTFIX;
+                                                               : TT_DIALECT_POSTFIX;
 }
 
 /* Sendmail: decode xtext name; fall back to the DN's CN for display. */

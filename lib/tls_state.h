@@ -34,8 +34,8 @@ struct tt_tls {
     int bits; /* -1 when absent or not a number */
     char verify[24];
     bool verified;
-    bool issuer_usable;         /* decoded cleanly and not cut: may match a CA */
-    char issuer[TT_NAME_MAX];   /* as matched: Postfix CN/O, Sendmail decoded DN */
+    bool issuer_usable;       /* decoded cleanly and not cut: may match a CA */
+    char issuer[TT_NAME_MAX]; /* as matched: Postfix CN/O, Sendmail decoded DN */
     char issuer_display[TT_NAME_MAX];
     char subject_cn[TT_NAME_MAX]; /* host name used for subject= patterns */
     enum tt_level level;

@@ -131,8 +131,7 @@ static bool ca_from_cert(struct tt_ca *ca, X509 *x, const char *name, const char
         ca->not_after = timegm(&tm);
         left = (long)((ca->not_after - now) / 86400);
         if (ca->not_after <= now)
-            tt_log(LOG_WARNING, "network %s: CA \"%s\" in %s has expired", name, ca->display,
-                   file);
+            tt_log(LOG_WARNING, "network %s: CA \"%s\" in %s has expired", name, ca->display, file);
         else if (left < WARN_EXPIRY_DAYS)
             tt_log(LOG_WARNING, "network %s: CA \"%s\" in %s expires in %ld days", name,
                    ca->display, file, left);

@@ -14,9 +14,9 @@
 struct tt_ca {
     char **postfix_names; /* issuer CN (first and last), or O when no CN */
     size_t npostfix;
-    char *oneline;      /* X509_NAME_oneline() of the subject, unbounded */
-    char *oneline_mta;  /* the same into a 256-byte buffer, as Sendmail does */
-    char *display;      /* CN (else O, else the DN) for messages */
+    char *oneline;     /* X509_NAME_oneline() of the subject, unbounded */
+    char *oneline_mta; /* the same into a 256-byte buffer, as Sendmail does */
+    char *display;     /* CN (else O, else the DN) for messages */
     time_t not_after;
 };
 

@@ -34,15 +34,16 @@
 /* Most Authentication-Results headers we track per message (beyond that: OnError). */
 #define MAX_AR_TRACKED 4096
 
-#define TLS_MACROS "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} " \
-                   "{cn_subject} {cn_issuer} {verify}"
+#define TLS_MACROS                                                                                 \
+    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} "                           \
+    "{cn_subject} {cn_issuer} {verify}"
 
 struct txn {
     char queueid[32];
-    char from_log[260];             /* escaped sender, for the log */
-    struct tt_verdict verdict;      /* strictest over MAIL and accepted RCPTs */
-    unsigned int tag_count;         /* incoming copies of our tag header */
-    unsigned int ar_count;          /* incoming Authentication-Results headers */
+    char from_log[260];                            /* escaped sender, for the log */
+    struct tt_verdict verdict;                     /* strictest over MAIL and accepted RCPTs */
+    unsigned int tag_count;                        /* incoming copies of our tag header */
+    unsigned int ar_count;                         /* incoming Authentication-Results headers */
     unsigned int ar_ours[MAX_AR_TRACKED / 32 + 1]; /* bitmap: AR index i carries our id */
     bool ar_overflow;
     bool active;
@@ -122,7 +123,7 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         int stage;
         const char *macros;
     } lists[] = {
-        {SMFIM_CONNECT, "j v _ {daemon_name} {client_addr} {client_name}"},
+        {SMFIM_CONNECT, "j v _ {daemon_name} {client_addr} {client_name} {client_resolve}"},
         {SMFIM_HELO, TLS_MACROS},
         {SMFIM_ENVFROM, "i {mail_addr} " TLS_MACROS},
         {SMFIM_ENVRCPT, "i {rcpt_addr}"},
@@ -152,7 +153,13 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
     return SMFIS_CONTINUE;
 }
 
-static void describe_client(struct conn *c, const char *hostname, const struct sockaddr *sa)
+/*
+ * The client's name counts only when the MTA verified it: Postfix passes
+ * "unknown" otherwise, Sendmail passes "[addr]" or sets {client_resolve} to
+ * something other than OK (a name that may be forged).
+ */
+static void describe_client(struct conn *c, const char *hostname, const struct sockaddr *sa,
+                            const char *resolve)
 {
     char ip[INET6_ADDRSTRLEN] = "unknown", raw[600];
 
@@ -164,8 +171,8 @@ static void describe_client(struct conn *c, const char *hostname, const struct s
                   sizeof(ip));
     }
     c->have_addr = tt_addr_parse(ip, &c->addr);
-    /* "unknown" (Postfix) and "[addr]" (Sendmail) mean the name was not verified. */
     if (hostname != NULL && hostname[0] != '[' && strcasecmp(hostname, "unknown") != 0 &&
+        (resolve == NULL || strcmp(resolve, "OK") == 0) &&
         strlen(hostname) < sizeof(c->client_name)) {
         snprintf(c->client_name, sizeof(c->client_name), "%s", hostname);
         tt_domain_normalize(c->client_name);
@@ -189,7 +196,7 @@ static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
         return r;
     }
     c->snap = tt_snapshot_get();
-    describe_client(c, hostname, hostaddr);
+    describe_client(c, hostname, hostaddr, smfi_getsymval(ctx, "{client_resolve}"));
     c->internal = c->have_addr && tt_config_is_internal(cfg_of(c), &c->addr);
     copy_macro(ctx, "v", c->mta_version, sizeof(c->mta_version));
     c->have_mta_version = smfi_getsymval(ctx, "v") != NULL;
@@ -262,8 +269,8 @@ static void log_decision(const struct conn *c, const char *stage, const char *rc
     }
     tt_log(v->result == TT_RESULT_FAIL ? LOG_NOTICE : LOG_INFO,
            "%s: %s client=%s from=%s%s level=%s network=%s rule=%s result=%s action=%s%s",
-           c->t.queueid[0] ? c->t.queueid : "NOQUEUE", stage, c->client_log, c->t.from_log,
-           rcptbuf, tt_level_name(c->tls.level), c->tls.network[0] ? c->tls.network : "-",
+           c->t.queueid[0] ? c->t.queueid : "NOQUEUE", stage, c->client_log, c->t.from_log, rcptbuf,
+           tt_level_name(c->tls.level), c->tls.network[0] ? c->tls.network : "-",
            v->rule != NULL ? v->rule->key : "-", results[v->result],
            v->result == TT_RESULT_FAIL ? tt_action_name(v->action) : "-", why);
 }
@@ -422,8 +429,8 @@ static bool strip_forgeries(SMFICTX *ctx, struct conn *c)
     if (c->t.ar_overflow)
         return false;
     for (i = c->t.tag_count; i >= 1; i--)
-        if (tt_fault("chgheader") || smfi_chgheader(ctx, cfg->tag_header, (int)i, NULL) !=
-                                         MI_SUCCESS)
+        if (tt_fault("chgheader") ||
+            smfi_chgheader(ctx, cfg->tag_header, (int)i, NULL) != MI_SUCCESS)
             return false;
     for (i = c->t.ar_count; i >= 1; i--)
         if (i - 1 < MAX_AR_TRACKED && (c->t.ar_ours[(i - 1) / 32] & (1u << ((i - 1) % 32))) &&
@@ -447,8 +454,8 @@ static sfsistat eom_cb(SMFICTX *ctx)
     cfg = cfg_of(c);
     copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
     if (c->internal) {
-        tt_log(LOG_INFO, "%s: client=%s is internal: incoming tags kept, none added",
-               c->t.queueid, c->client_log);
+        tt_log(LOG_INFO, "%s: client=%s is internal: incoming tags kept, none added", c->t.queueid,
+               c->client_log);
         txn_reset(c);
         return SMFIS_CONTINUE;
     }

@@ -6,6 +6,7 @@
  * thread would otherwise take SIGHUP as a request to stop.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
     const char *path = DEFAULT_CONFIG, *sock_override = NULL;
     bool foreground = false, check = false;
     struct tt_config *cfg;
-    char err[1024], host[256], *pidfile;
+    char err[1024], host[256], *pidfile, *abs_path;
     uid_t uid = 0;
     gid_t gid = 0;
     sigset_t block, old;
@@ -158,8 +159,7 @@ int main(int argc, char **argv)
             check = true;
             break;
         case 'V':
-            printf("tlstrust-milter %s (libmilter, %s)%s\n", TLSTRUST_VERSION,
-                   "OpenSSL",
+            printf("tlstrust-milter %s (libmilter, %s)%s\n", TLSTRUST_VERSION, "OpenSSL",
 #ifdef TT_FAULT_INJECTION
                    " fault-injection"
 #else
@@ -179,6 +179,13 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
+    /* Reloads reread this path after the daemon has changed to "/". */
+    abs_path = realpath(path, NULL);
+    if (abs_path == NULL) {
+        fprintf(stderr, "tlstrust-milter: %s: %s\n", path, strerror(errno));
+        return EX_CONFIG;
+    }
+    path = abs_path;
     /* Warnings about CA expiry go to stderr while we check. */
     tt_log_open("tlstrust-milter", false, LOG_MAIL);
     cfg = tt_config_load(path, time(NULL), err, sizeof(err));
@@ -258,7 +265,8 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    tt_log(LOG_NOTICE, "tlstrust-milter %s starting on %s: %zu trusted network(s), %zu table entries",
+    tt_log(LOG_NOTICE,
+           "tlstrust-milter %s starting on %s: %zu trusted network(s), %zu table entries",
            TLSTRUST_VERSION, cfg->socket, cfg->trust.nnets, tt_table_count(cfg->table));
     pidfile = cfg->pidfile != NULL ? strdup(cfg->pidfile) : NULL;
     tt_snapshot_install(cfg); /* cfg now belongs to the snapshot and may be freed on reload */
@@ -293,5 +301,6 @@ int main(int argc, char **argv)
     if (pidfile != NULL)
         unlink(pidfile);
     free(pidfile);
+    free(abs_path);
     return status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }

@@ -92,8 +92,9 @@ bool tt_socket_prepare(const char *spec, char *err, size_t errsz)
     if (path == NULL) {
         /* inet with a wildcard address cannot be probed; bind() will tell. */
         if (probe_inet(spec) == 1) {
-            snprintf(err, errsz, "socket %s is in use by another process "
-                                 "(is tlstrust-milter already running?)",
+            snprintf(err, errsz,
+                     "socket %s is in use by another process "
+                     "(is tlstrust-milter already running?)",
                      spec);
             return false;
         }
@@ -107,8 +108,9 @@ bool tt_socket_prepare(const char *spec, char *err, size_t errsz)
     }
     switch (probe_unix(path)) {
     case 1:
-        snprintf(err, errsz, "socket %s is in use by another process "
-                             "(is tlstrust-milter already running?)",
+        snprintf(err, errsz,
+                 "socket %s is in use by another process "
+                 "(is tlstrust-milter already running?)",
                  path);
         return false;
     case 0:
@@ -118,8 +120,7 @@ bool tt_socket_prepare(const char *spec, char *err, size_t errsz)
         }
         return true;
     default:
-        snprintf(err, errsz, "cannot tell whether socket %s is in use: %s", path,
-                 strerror(errno));
+        snprintf(err, errsz, "cannot tell whether socket %s is in use: %s", path, strerror(errno));
         return false;
     }
 }
