@@ -1,0 +1,25 @@
+/*
+ * helpers.h - shared fixtures for the unit tests: a private temporary
+ * directory, files written into it, and real CA certificates made with
+ * OpenSSL at test time.
+ */
+#ifndef TT_TEST_HELPERS_H
+#define TT_TEST_HELPERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* A fresh directory for this test binary (removed at exit). */
+const char *th_tmpdir(void);
+/* Write content to tmpdir/name and return the full path (static buffer per call slot). */
+const char *th_write(const char *name, const char *content);
+
+/*
+ * Append a self-signed certificate to tmpdir/name. subject is a list of
+ * "TYPE=value" entries separated by '|' (UTF-8 allowed), e.g.
+ * "C=ES|O=Red Segura|CN=Red Segura CA". ca: basicConstraints CA:TRUE.
+ * days may be negative (already expired). Returns the full path.
+ */
+const char *th_cert(const char *name, const char *subject, bool ca, int days);
+
+#endif
