@@ -312,15 +312,14 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
-struct tt_config *tt_config_load(const char *path, time_t now, char *err, size_t errsz)
+struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, char *err,
+                                        size_t errsz)
 {
     struct cparser p = {.file = path, .err = err, .errsz = errsz, .now = now};
-    struct stat st;
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     bool ok = true;
-    FILE *f;
 
     p.c = calloc(1, sizeof(*p.c));
     p.dir = dir_of(path);
@@ -334,14 +333,6 @@ struct tt_config *tt_config_load(const char *path, time_t now, char *err, size_t
     p.c->log_level = LOG_INFO;
     p.c->syslog = true;
     p.c->facility = LOG_MAIL;
-    f = fopen(path, "r");
-    if (f == NULL) {
-        snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
-        ok = false;
-    } else if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errsz, "%s: not a regular file", path);
-        ok = false;
-    }
     while (ok && (len = getline(&line, &cap, f)) >= 0) {
         p.line++;
         if (len > 0 && line[len - 1] == '\n')
@@ -356,8 +347,6 @@ struct tt_config *tt_config_load(const char *path, time_t now, char *err, size_t
             ok = parse_line(&p, line);
     }
     free(line);
-    if (f != NULL)
-        fclose(f);
     if (ok)
         ok = set_string(&p, &p.c->path, path);
     if (ok && p.c->socket == NULL)
@@ -374,6 +363,26 @@ struct tt_config *tt_config_load(const char *path, time_t now, char *err, size_t
         return NULL;
     }
     return p.c;
+}
+
+struct tt_config *tt_config_load(const char *path, time_t now, char *err, size_t errsz)
+{
+    struct tt_config *c;
+    struct stat st;
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL) {
+        snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errsz, "%s: not a regular file", path);
+        fclose(f);
+        return NULL;
+    }
+    c = tt_config_load_stream(f, path, now, err, errsz);
+    fclose(f);
+    return c;
 }
 
 void tt_config_free(struct tt_config *c)

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "cidr.h"
@@ -46,6 +47,9 @@ struct tt_config {
  * now is the clock used for CA expiry warnings.
  */
 struct tt_config *tt_config_load(const char *path, time_t now, char *err, size_t errsz);
+/* The same, from an open stream; path names it and anchors relative paths. */
+struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, char *err,
+                                        size_t errsz);
 void tt_config_free(struct tt_config *c);
 
 /* True when addr is inside one of the InternalHosts blocks. */

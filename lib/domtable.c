@@ -496,32 +496,19 @@ static bool parse_line(struct parser *p, char *line)
     return add_entry(p, &e);
 }
 
-struct tt_table *tt_table_load(const char *file, const struct tt_trust *trust, char *err,
-                               size_t errsz)
+struct tt_table *tt_table_load_stream(FILE *f, const char *name, const struct tt_trust *trust,
+                                      char *err, size_t errsz)
 {
-    struct parser p = {.trust = trust, .file = file, .err = err, .errsz = errsz};
-    struct stat st;
+    struct parser p = {.trust = trust, .file = name, .err = err, .errsz = errsz};
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;
     bool ok = true;
-    FILE *f;
 
-    f = fopen(file, "r");
-    if (f == NULL) {
-        snprintf(err, errsz, "%s: cannot open: %s", file, strerror(errno));
-        return NULL;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errsz, "%s: not a regular file", file);
-        fclose(f);
-        return NULL;
-    }
     p.t = calloc(1, sizeof(*p.t));
     if (p.t == NULL || !rehash(p.t, 64)) {
-        snprintf(err, errsz, "%s: out of memory", file);
+        snprintf(err, errsz, "%s: out of memory", name);
         free(p.t);
-        fclose(f);
         return NULL;
     }
     while (ok && (len = getline(&line, &cap, f)) >= 0) {
@@ -538,16 +525,37 @@ struct tt_table *tt_table_load(const char *file, const struct tt_trust *trust, c
             ok = parse_line(&p, line);
     }
     if (ok && ferror(f)) {
-        snprintf(err, errsz, "%s: read error: %s", file, strerror(errno));
+        snprintf(err, errsz, "%s: read error: %s", name, strerror(errno));
         ok = false;
     }
     free(line);
-    fclose(f);
     if (!ok) {
         tt_table_free(p.t);
         return NULL;
     }
     return p.t;
+}
+
+struct tt_table *tt_table_load(const char *file, const struct tt_trust *trust, char *err,
+                               size_t errsz)
+{
+    struct tt_table *t;
+    struct stat st;
+    FILE *f;
+
+    f = fopen(file, "r");
+    if (f == NULL) {
+        snprintf(err, errsz, "%s: cannot open: %s", file, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errsz, "%s: not a regular file", file);
+        fclose(f);
+        return NULL;
+    }
+    t = tt_table_load_stream(f, file, trust, err, errsz);
+    fclose(f);
+    return t;
 }
 
 void tt_table_free(struct tt_table *t)

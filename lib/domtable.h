@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cidr.h"
 #include "trustnet.h"
@@ -44,6 +45,9 @@ struct tt_table;
  */
 struct tt_table *tt_table_load(const char *file, const struct tt_trust *trust, char *err,
                                size_t errsz);
+/* The same, from an open stream; name is used in messages. */
+struct tt_table *tt_table_load_stream(FILE *f, const char *name, const struct tt_trust *trust,
+                                      char *err, size_t errsz);
 void tt_table_free(struct tt_table *t);
 size_t tt_table_count(const struct tt_table *t);
 
