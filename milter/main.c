@@ -204,6 +204,13 @@ int main(int argc, char **argv)
         tt_config_free(cfg);
         return EX_CONFIG;
     }
+    /* Fail before touching the socket when the switch to UserID cannot work. */
+    if (cfg->user != NULL && !check && geteuid() != 0 && geteuid() != uid) {
+        fprintf(stderr, "tlstrust-milter: UserID %s: not running as root, cannot switch user\n",
+                cfg->user);
+        tt_config_free(cfg);
+        return EX_NOPERM;
+    }
     if (check) {
         int r = check_only(cfg);
 
@@ -224,6 +231,12 @@ int main(int argc, char **argv)
         tt_config_free(cfg);
         return EX_UNAVAILABLE;
     }
+    /*
+     * Postfix passes headers up to header_size_limit (100 KB by default) in
+     * one packet; with libmilter's 64 KB default such a message would be
+     * refused for good. Accept packets up to 1 MB.
+     */
+    smfi_setmaxdatasize(1048575);
     if (smfi_register(tt_milter_desc) == MI_FAILURE || smfi_setconn(cfg->socket) == MI_FAILURE) {
         fprintf(stderr, "tlstrust-milter: cannot register with libmilter\n");
         tt_config_free(cfg);

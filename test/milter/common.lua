@@ -53,7 +53,8 @@ end
 
 -- A new SMTP session from ip with the given MTA's connect macros.
 function T.session(mta, ip, host)
-  local conn = mt.connect(T.sock, 100, 0.05)
+  -- Up to 30 s: the daemon may be starting under valgrind.
+  local conn = mt.connect(T.sock, 600, 0.05)
   assert(conn, "cannot connect to the milter")
   assert(mt.macro(conn, SMFIC_CONNECT, unpack(mta.connect)) == nil)
   assert(mt.conninfo(conn, host or "client.example", ip or "192.0.2.10") == nil)

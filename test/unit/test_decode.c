@@ -77,8 +77,8 @@ static void dn_malformed(void **state)
 static void dn_roundtrip_openssl(void **state)
 {
     static const char *values[] = {"Red Segura CA", "A/B", "x+y (z)", "say \"hi\"",
-                                   "Administraci\xc3\xb3n P\xc3\xba"
-                                   "blica"};
+                                   ("Administraci\xc3\xb3n P\xc3\xba"
+                                    "blica")};
     size_t i;
 
     (void)state;

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# daemon.sh BIN - running as a daemon: UserID drops root for good (checked
+# in /proc), the unix socket gets a safe mode and owner, a stale socket is
+# replaced, a live one is refused, a failed drop is fatal, -V and -h work,
+# and a daemonized instance writes and removes its pid file.
+set -euo pipefail
+bin=$1
+dir=$(mktemp -d /tmp/tlstrust-daemon-XXXXXX)
+chmod 755 "$dir"
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+pass=0
+fail=0
+ok() { echo "ok - daemon: $1"; pass=$((pass + 1)); }
+notok() { echo "not ok - daemon: $1"; [ -n "${2-}" ] && echo "#   $2"; fail=$((fail + 1)); }
+check() { if eval "$2"; then ok "$1"; else notok "$1" "${3-}"; fi; }
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/key.pem" \
+    -out "$dir/ca.pem" -days 365 -subj "/CN=Red Segura CA" \
+    -addext basicConstraints=critical,CA:TRUE 2>/dev/null
+chmod 644 "$dir/ca.pem"
+conf() { # socket [extra lines]
+    printf 'Socket %s\nTrustedNetwork redsegura %s/ca.pem\nSyslog no\n%s\n' "$1" "$dir" "${2-}" \
+        >"$dir/t.conf"
+}
+wait_sock() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done; return 1; }
+
+check "-V prints the version" '"$bin" -V | grep -q "^tlstrust-milter [0-9]"'
+check "-h prints usage" '"$bin" -h | grep -q "usage: tlstrust-milter"'
+check "bad flag exits 64" '! "$bin" -Z 2>/dev/null; [ "$("$bin" -Z >/dev/null 2>&1; echo $?)" = 64 ]'
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "ok - daemon: privilege tests # SKIP not root"
+else
+    sock=$dir/milter.sock
+    conf "unix:$sock" "UserID nobody:nogroup"
+    "$bin" -f -c "$dir/t.conf" 2>"$dir/log1" &
+    pids+=($!)
+    pid=$!
+    if wait_sock "$sock"; then
+        sleep 0.2
+        ids=$(awk '/^Uid:|^Gid:/ {print $2, $3, $4, $5}' "/proc/$pid/status" | tr '\n' ' ')
+        nobody=$(id -u nobody)
+        nogroup=$(getent group nogroup | cut -d: -f3)
+        check "UserID: every uid and gid dropped" \
+            '[ "$ids" = "$nobody $nobody $nobody $nobody $nogroup $nogroup $nogroup $nogroup " ]' "$ids"
+        capeff=$(awk '/^CapEff:/ {print $2}' "/proc/$pid/status")
+        check "UserID: no effective capabilities" '[ "$capeff" = 0000000000000000 ]' "$capeff"
+        groups=$(awk '/^Groups:/ {$1=""; print}' "/proc/$pid/status" | xargs)
+        check "UserID: no supplementary groups but nogroup" '[ -z "$groups" ] || [ "$groups" = "$nogroup" ]' "$groups"
+        mode=$(stat -c '%a %U:%G' "$sock")
+        check "unix socket mode 660, owned by UserID" '[ "$mode" = "660 nobody:nogroup" ]' "$mode"
+        # A second instance on the same socket is refused and leaves it alone.
+        rc=0
+        out=$("$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
+        check "second instance refused" '[ "$rc" -ne 0 ] && grep -q "in use by another process" <<<"$out"' "$out"
+        check "first instance still serving" '[ -S "$sock" ] && kill -0 "$pid"'
+        kill "$pid"
+        wait "$pid" 2>/dev/null || true
+    else
+        notok "daemon with UserID started" "$(cat "$dir/log1")"
+    fi
+
+    # A stale socket (nobody listening) is replaced: the one left by the
+    # instance above (after dropping root it cannot unlink it), or a new one.
+    [ -S "$sock" ] || python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1])" "$sock"
+    check "stale socket exists before start" '[ -S "$sock" ]'
+    conf "unix:$sock"
+    "$bin" -f -c "$dir/t.conf" 2>"$dir/log2" &
+    pid=$!
+    pids+=($pid)
+    sleep 0.5
+    check "stale socket replaced" 'kill -0 "$pid" 2>/dev/null && python3 -c "import socket,sys; s=socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])" "$sock"' "$(cat "$dir/log2")"
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+
+    # Something that is not a socket is never removed.
+    : >"$dir/not-a-socket"
+    conf "unix:$dir/not-a-socket"
+    rc=0
+    out=$("$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
+    check "regular file at the socket path refused and kept" '[ "$rc" -ne 0 ] && [ -f "$dir/not-a-socket" ] && grep -q "not a socket" <<<"$out"' "$out"
+
+    # A failed drop is fatal.
+    conf "unix:$dir/s2" "UserID root"
+    rc=0
+    out=$("$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
+    check "UserID root refused" '[ "$rc" -ne 0 ] && grep -q "refusing to run as root" <<<"$out"' "$out"
+    conf "unix:$dir/s3" "UserID no-such-user-xyz"
+    rc=0
+    out=$("$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
+    check "unknown UserID refused" '[ "$rc" -ne 0 ] && grep -q "unknown user" <<<"$out"' "$out"
+    conf "unix:$dir/s4" "UserID daemon"
+    rc=0
+    out=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
+    check "UserID without root privileges refused" '[ "$rc" -ne 0 ] && grep -q "not running as root" <<<"$out"' "$out"
+
+    # inet socket in use by another instance.
+    port=$((20000 + RANDOM % 20000))
+    conf "inet:$port@127.0.0.1"
+    "$bin" -f -c "$dir/t.conf" 2>"$dir/log3" &
+    pid=$!
+    pids+=($pid)
+    sleep 0.5
+    rc=0
+    out=$("$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
+    check "second instance on an inet socket refused" '[ "$rc" -ne 0 ] && grep -q "in use by another process" <<<"$out"' "$out"
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+
+    # Without -f: detaches, writes the pid file, removes it on SIGTERM.
+    conf "unix:$dir/s5" "PidFile $dir/t.pid"
+    "$bin" -c "$dir/t.conf"
+    wait_sock "$dir/s5" || true
+    sleep 0.2
+    dpid=$(cat "$dir/t.pid" 2>/dev/null || echo none)
+    check "daemonized: pid file names a live process" 'kill -0 "$dpid" 2>/dev/null'
+    pids+=("$dpid")
+    kill "$dpid" 2>/dev/null || true
+    # libmilter notices the stop within its 5 s poll timeout.
+    for _ in $(seq 150); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.1; done
+    check "daemonized: SIGTERM stops it and removes the pid file" '! kill -0 "$dpid" 2>/dev/null && [ ! -e "$dir/t.pid" ]'
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
