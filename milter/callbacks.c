@@ -216,8 +216,11 @@ static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
     return SMFIS_CONTINUE;
 }
 
-/* Read the TLS macros into c->tls and classify them with the current trust store. */
-static void capture_tls(SMFICTX *ctx, struct conn *c)
+/*
+ * Read the TLS macros into c->tls and classify them with the current trust
+ * store. Anomalies are logged once per transaction, at MAIL (report).
+ */
+static void capture_tls(SMFICTX *ctx, struct conn *c, bool report)
 {
     struct tt_macros m = {
         .mta_version = c->have_mta_version ? c->mta_version : NULL,
@@ -232,7 +235,7 @@ static void capture_tls(SMFICTX *ctx, struct conn *c)
     };
 
     tt_tls_capture(&c->tls, &m, cfg_of(c)->dialect, &cfg_of(c)->trust);
-    if (c->tls.anomaly != NULL)
+    if (report && c->tls.anomaly != NULL)
         tt_log(LOG_WARNING, "client %s: %s", c->client_log, c->tls.anomaly);
 }
 
@@ -243,7 +246,7 @@ static sfsistat helo_cb(SMFICTX *ctx, char *helohost)
     (void)helohost;
     if (c == NULL)
         return SMFIS_CONTINUE;
-    capture_tls(ctx, c);
+    capture_tls(ctx, c, false);
     return SMFIS_CONTINUE;
 }
 
@@ -315,7 +318,7 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
     tt_snapshot_put(c->snap);
     c->snap = tt_snapshot_get();
     cfg = cfg_of(c);
-    capture_tls(ctx, c);
+    capture_tls(ctx, c, true);
     copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
     tt_escape_quoted(from, strlen(from), c->t.from_log, sizeof(c->t.from_log));
     if (c->degraded)
