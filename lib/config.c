@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "address.h"
 #include "log.h"
 
 #define CONF_LINE_MAX 4096
@@ -148,6 +149,131 @@ static bool add_network(struct cparser *p, const char *v)
     return ok || cfail(p, "%s", err);
 }
 
+/* A whole number from lo to hi, or -1. */
+static long parse_number(const char *v, long lo, long hi)
+{
+    char *end;
+    long n;
+
+    if (*v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    return *end == '\0' && errno == 0 && n >= lo && n <= hi ? n : -1;
+}
+
+/* DnsTimeout: "2", "2s" or "500ms", from 100 ms to 30 s; -1 if malformed. */
+static long parse_timeout_ms(const char *v)
+{
+    char *end;
+    long n;
+
+    if (*v < '0' || *v > '9')
+        return -1;
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno != 0 || n > 30000)
+        return -1;
+    if (strcasecmp(end, "ms") == 0)
+        ;
+    else if (*end == '\0' || strcasecmp(end, "s") == 0)
+        n *= 1000;
+    else
+        return -1;
+    return n >= 100 && n <= 30000 ? n : -1;
+}
+
+/* A DNS name for PolicyZone: letters, digits, '-', '_' in labels of 1..63 bytes. */
+static bool valid_zone(const char *z)
+{
+    size_t label = 0, total = 0;
+
+    for (; *z != '\0'; z++, total++) {
+        if (*z == '.') {
+            if (label == 0)
+                return false;
+            label = 0;
+            continue;
+        }
+        if (!((*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') || (*z >= '0' && *z <= '9') ||
+              *z == '-' || *z == '_') ||
+            ++label > 63)
+            return false;
+    }
+    return label > 0 && total <= 200;
+}
+
+static bool add_zone(struct cparser *p, const char *v)
+{
+    char net[64], zone[256];
+    struct tt_policy_zone *z;
+    size_t i;
+
+    if (sscanf(v, "%63s %255s", net, zone) != 2 || v[strcspn(v, " \t")] == '\0')
+        return cfail(p, "PolicyZone needs a network name and a zone");
+    if (strspn(net, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
+        strlen(net))
+        return cfail(p, "PolicyZone network name '%s' may hold letters, digits, '-', '_' and '.'",
+                     net);
+    tt_domain_normalize(zone);
+    if (!valid_zone(zone))
+        return cfail(p, "PolicyZone: invalid zone name '%s'", zone);
+    {
+        const char *rest = v + strcspn(v, " \t");
+
+        rest += strspn(rest, " \t");
+        rest += strcspn(rest, " \t");
+        if (rest[strspn(rest, " \t")] != '\0')
+            return cfail(p, "PolicyZone takes a network name and one zone");
+    }
+    if (p->c->nzones == TT_MAX_POLICY_ZONES)
+        return cfail(p, "too many PolicyZone lines (max %d)", TT_MAX_POLICY_ZONES);
+    for (i = 0; i < p->c->nzones; i++)
+        if (strcmp(p->c->zones[i].zone, zone) == 0)
+            return cfail(p, "PolicyZone %s given twice", zone);
+    z = realloc(p->c->zones, (p->c->nzones + 1) * sizeof(*z));
+    if (z == NULL)
+        return cfail(p, "out of memory");
+    p->c->zones = z;
+    z[p->c->nzones].network = strdup(net);
+    z[p->c->nzones].zone = strdup(zone);
+    if (z[p->c->nzones].network == NULL || z[p->c->nzones].zone == NULL) {
+        free(z[p->c->nzones].network);
+        free(z[p->c->nzones].zone);
+        return cfail(p, "out of memory");
+    }
+    p->c->nzones++;
+    return true;
+}
+
+static bool set_sender_req(struct cparser *p, const char *v)
+{
+    struct tt_config *c = p->c;
+
+    c->sender_network = NULL;
+    if (strcasecmp(v, "encrypt") == 0) {
+        c->sender_req = TT_REQ_ENCRYPT;
+    } else if (strcasecmp(v, "verify") == 0) {
+        c->sender_req = TT_REQ_VERIFY;
+    } else if (strcasecmp(v, "trusted") == 0) {
+        c->sender_req = TT_REQ_TRUSTED;
+    } else if (strncasecmp(v, "trusted:", 8) == 0) {
+        const struct tt_network *n = tt_trust_find(&c->trust, v + 8);
+
+        if (n == NULL)
+            return cfail(p,
+                         "DnsSenderRequirement: unknown network '%s' (TrustedNetwork lines "
+                         "come first)",
+                         v + 8);
+        c->sender_req = TT_REQ_TRUSTED;
+        c->sender_network = n->name;
+    } else {
+        return cfail(p, "DnsSenderRequirement must be encrypt, verify, trusted or "
+                        "trusted:NETWORK");
+    }
+    return true;
+}
+
 enum key_id {
     K_SOCKET,
     K_TRUSTEDNETWORK,
@@ -164,6 +290,18 @@ enum key_id {
     K_SYSLOGFACILITY,
     K_ONERROR,
     K_MTADIALECT,
+    K_DNSRESOLVER,
+    K_DNSTIMEOUT,
+    K_DNSRETRIES,
+    K_DNSCACHESIZE,
+    K_POLICYZONE,
+    K_POLICYZONEDEPTH,
+    K_POLICYZONEREQUIREDNSSEC,
+    K_DNSSENDERSIGNALS,
+    K_DNSSENDERREQUIREMENT,
+    K_DNSSENDERACTION,
+    K_ONDNSERROR,
+    K_DNSQUERYBUDGET,
 };
 
 static const struct {
@@ -186,6 +324,18 @@ static const struct {
     {"SyslogFacility", K_SYSLOGFACILITY, false},
     {"OnError", K_ONERROR, false},
     {"MTADialect", K_MTADIALECT, false},
+    {"DnsResolver", K_DNSRESOLVER, true},
+    {"DnsTimeout", K_DNSTIMEOUT, false},
+    {"DnsRetries", K_DNSRETRIES, false},
+    {"DnsCacheSize", K_DNSCACHESIZE, false},
+    {"PolicyZone", K_POLICYZONE, true},
+    {"PolicyZoneDepth", K_POLICYZONEDEPTH, false},
+    {"PolicyZoneRequireDNSSEC", K_POLICYZONEREQUIREDNSSEC, false},
+    {"DnsSenderSignals", K_DNSSENDERSIGNALS, false},
+    {"DnsSenderRequirement", K_DNSSENDERREQUIREMENT, false},
+    {"DnsSenderAction", K_DNSSENDERACTION, false},
+    {"OnDnsError", K_ONDNSERROR, false},
+    {"DnsQueryBudget", K_DNSQUERYBUDGET, false},
 };
 
 static bool apply(struct cparser *p, enum key_id id, const char *name, const char *v)
@@ -257,6 +407,66 @@ static bool apply(struct cparser *p, enum key_id id, const char *name, const cha
         else
             return cfail(p, "MTADialect must be auto, postfix or sendmail");
         return true;
+    case K_DNSRESOLVER: {
+        char e[300];
+
+        return tt_dns_conf_add_server(&c->dns_conf, v, e, sizeof(e)) ||
+               cfail(p, "DnsResolver: %s", e);
+    }
+    case K_DNSTIMEOUT: {
+        long ms = parse_timeout_ms(v);
+
+        if (ms < 0)
+            return cfail(p, "DnsTimeout must be seconds (1 to 30) or 100ms to 30000ms");
+        c->dns_conf.timeout_ms = (int)ms;
+        return true;
+    }
+    case K_DNSRETRIES:
+        if ((i = (int)parse_number(v, 0, 10)) < 0)
+            return cfail(p, "DnsRetries must be a number from 0 to 10");
+        c->dns_conf.retries = i;
+        return true;
+    case K_DNSCACHESIZE: {
+        long n = parse_number(v, 1, 10000000);
+
+        if (n < 0)
+            return cfail(p, "DnsCacheSize must be a number from 1 to 10000000");
+        c->dns_conf.cache_size = (size_t)n;
+        return true;
+    }
+    case K_POLICYZONE:
+        return add_zone(p, v);
+    case K_POLICYZONEDEPTH:
+        if ((i = (int)parse_number(v, 1, 10)) < 0)
+            return cfail(p, "PolicyZoneDepth must be a number from 1 to 10");
+        c->zone_depth = i;
+        return true;
+    case K_POLICYZONEREQUIREDNSSEC:
+    case K_DNSSENDERSIGNALS:
+        if ((i = parse_bool(v)) < 0)
+            return cfail(p, "%s must be yes or no", name);
+        if (id == K_POLICYZONEREQUIREDNSSEC)
+            c->zone_require_dnssec = i;
+        else
+            c->sender_signals = i;
+        return true;
+    case K_DNSSENDERREQUIREMENT:
+        return set_sender_req(p, v);
+    case K_DNSSENDERACTION:
+        if ((i = tt_action_from_name(v)) < 0)
+            return cfail(p, "DnsSenderAction must be defer, reject or monitor");
+        c->sender_action = (enum tt_action)i;
+        return true;
+    case K_ONDNSERROR:
+        if (strcasecmp(v, "tempfail") != 0 && strcasecmp(v, "ignore") != 0)
+            return cfail(p, "OnDnsError must be tempfail or ignore");
+        c->on_dns_error_ignore = strcasecmp(v, "ignore") == 0;
+        return true;
+    case K_DNSQUERYBUDGET:
+        if ((i = (int)parse_number(v, 1, 100)) < 0)
+            return cfail(p, "DnsQueryBudget must be a number from 1 to 100");
+        c->dns_budget = i;
+        return true;
     }
     return cfail(p, "internal error: unhandled key");
 }
@@ -301,6 +511,33 @@ static bool parse_line(struct cparser *p, char *line)
     return apply(p, keys[i].id, keys[i].name, v);
 }
 
+/*
+ * The resolver exists only when something needs it: a PolicyZone,
+ * DnsSenderSignals or an identity=dns rule. The bound check warns when a
+ * message's lookups could outlast the MTA's milter command timeout.
+ */
+static bool start_dns(struct cparser *p)
+{
+    struct tt_config *c = p->c;
+    char e[300];
+    long worst;
+
+    if (c->nzones == 0 && !c->sender_signals && tt_table_count_identity(c->table) == 0)
+        return true;
+    c->dns = tt_dns_new(&c->dns_conf, e, sizeof(e));
+    if (c->dns == NULL) {
+        snprintf(p->err, p->errsz, "%s: %s", p->file, e);
+        return false;
+    }
+    worst = tt_dns_bound_ms(c->dns) * c->dns_budget;
+    if (worst > TT_MTA_COMMAND_TIMEOUT_MS)
+        tt_log(LOG_WARNING,
+               "%s: DnsTimeout x (DnsRetries + 1) x DnsQueryBudget = %ld ms: DNS lookups at MAIL "
+               "FROM could outlast the MTA's milter command timeout (Postfix: 30 s)",
+               p->file, worst);
+    return true;
+}
+
 static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
@@ -333,6 +570,12 @@ struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, c
     p.c->log_level = LOG_INFO;
     p.c->syslog = true;
     p.c->facility = LOG_MAIL;
+    tt_dns_conf_init(&p.c->dns_conf);
+    p.c->zone_depth = TT_DEFAULT_ZONE_DEPTH;
+    p.c->zone_require_dnssec = true;
+    p.c->sender_req = TT_REQ_ENCRYPT;
+    p.c->sender_action = TT_ACTION_MONITOR;
+    p.c->dns_budget = TT_DEFAULT_DNS_BUDGET;
     while (ok && (len = getline(&line, &cap, f)) >= 0) {
         p.line++;
         if (len > 0 && line[len - 1] == '\n')
@@ -357,6 +600,8 @@ struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, c
         p.c->table = tt_table_load(p.c->table_path, &p.c->trust, err, errsz);
         ok = p.c->table != NULL;
     }
+    if (ok)
+        ok = start_dns(&p);
     free(p.dir);
     if (!ok) {
         tt_config_free(p.c);
@@ -399,6 +644,12 @@ void tt_config_free(struct tt_config *c)
     free(c->internal);
     free(c->user);
     free(c->pidfile);
+    tt_dns_free(c->dns);
+    for (size_t i = 0; i < c->nzones; i++) {
+        free(c->zones[i].network);
+        free(c->zones[i].zone);
+    }
+    free(c->zones);
     free(c);
 }
 

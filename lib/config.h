@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cidr.h"
+#include "dns.h"
 #include "domtable.h"
 #include "trustnet.h"
 #include "types.h"
@@ -19,6 +20,18 @@
 #define TT_DEFAULT_SOCKET "inet:8894@127.0.0.1"
 #define TT_DEFAULT_TAG "X-TLS-Trust"
 
+/* DNS defaults: their product (2 s x 2 attempts x 7) stays under Postfix's 30 s. */
+#define TT_DEFAULT_DNS_BUDGET 7
+#define TT_DEFAULT_ZONE_DEPTH 3
+#define TT_MAX_POLICY_ZONES 16
+/* The MTA's milter command timeout the DNS bounds are checked against (ms). */
+#define TT_MTA_COMMAND_TIMEOUT_MS 30000
+
+/* PolicyZone NETWORK ZONE */
+struct tt_policy_zone {
+    char *network;
+    char *zone;
+};
 struct tt_config {
     char *path;
     char *socket;
@@ -38,6 +51,19 @@ struct tt_config {
     int facility;
     bool on_error_accept;
     enum tt_dialect dialect;
+    /* DNS (see dnspolicy.h). dns is NULL when nothing needs it. */
+    struct tt_dns_conf dns_conf;
+    struct tt_dns *dns;
+    struct tt_policy_zone *zones;
+    size_t nzones;
+    int zone_depth;
+    bool zone_require_dnssec;
+    bool sender_signals;
+    enum tt_req sender_req;
+    const char *sender_network; /* DnsSenderRequirement trusted:NETWORK, else NULL */
+    enum tt_action sender_action;
+    bool on_dns_error_ignore;
+    int dns_budget;
 };
 
 /*

@@ -372,7 +372,7 @@ static bool parse_subjects(struct parser *p, const char *v, struct tt_rule *r)
 
 static bool parse_attr(struct parser *p, char *tok, struct tt_rule *r, unsigned int *seen)
 {
-    static const char *names[] = {"min_version", "min_bits", "subject", "reply"};
+    static const char *names[] = {"min_version", "min_bits", "subject", "reply", "identity"};
     char *eq = strchr(tok, '='), *v;
     unsigned int i;
 
@@ -380,11 +380,12 @@ static bool parse_attr(struct parser *p, char *tok, struct tt_rule *r, unsigned 
         return fail(p, "expected attr=value, got '%s'", tok);
     *eq = '\0';
     v = eq + 1;
-    for (i = 0; i < 4; i++)
+    for (i = 0; i < 5; i++)
         if (strcasecmp(tok, names[i]) == 0)
             break;
-    if (i == 4)
-        return fail(p, "unknown attribute '%s' (min_version, min_bits, subject, reply)", tok);
+    if (i == 5)
+        return fail(p, "unknown attribute '%s' (min_version, min_bits, subject, reply, identity)",
+                    tok);
     if (*seen & (1u << i))
         return fail(p, "attribute '%s' given twice", names[i]);
     *seen |= 1u << i;
@@ -423,6 +424,14 @@ static bool parse_attr(struct parser *p, char *tok, struct tt_rule *r, unsigned 
             return fail(p, "out of memory");
         break;
     }
+    case 4:
+        if (strcasecmp(v, "dns") != 0)
+            return fail(p, "identity must be 'dns', got '%s'", v);
+        /* Judged at MAIL FROM, where the client is known: not on to: rules. */
+        if (r->type == TT_KEY_TO)
+            return fail(p, "identity=dns applies to from: and client: rules only");
+        r->identity_dns = true;
+        break;
     }
     return true;
 }
@@ -625,4 +634,43 @@ const struct tt_rule *tt_table_lookup_addr(const struct tt_table *t, const struc
             return &e->rule;
     }
     return NULL;
+}
+
+struct tt_table *tt_table_from_line(const char *line, const char *name,
+                                    const struct tt_trust *trust, char *err, size_t errsz)
+{
+    struct parser p = {.trust = trust, .file = name, .line = 1, .err = err, .errsz = errsz};
+    char *copy;
+    bool ok;
+
+    if (strlen(line) > TT_TABLE_LINE_MAX || strchr(line, '\n') != NULL) {
+        snprintf(err, errsz, "%s: line too long or not one line", name);
+        return NULL;
+    }
+    p.t = calloc(1, sizeof(*p.t));
+    copy = strdup(line);
+    if (p.t == NULL || copy == NULL || !rehash(p.t, 4)) {
+        snprintf(err, errsz, "%s: out of memory", name);
+        free(copy);
+        tt_table_free(p.t);
+        return NULL;
+    }
+    ok = parse_line(&p, copy);
+    free(copy);
+    if (ok && p.t->n != 1)
+        ok = fail(&p, "no rule");
+    if (!ok) {
+        tt_table_free(p.t);
+        return NULL;
+    }
+    return p.t;
+}
+
+size_t tt_table_count_identity(const struct tt_table *t)
+{
+    size_t i, n = 0;
+
+    for (i = 0; t != NULL && i < t->n; i++)
+        n += t->entries[i].rule.identity_dns;
+    return n;
 }

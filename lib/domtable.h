@@ -35,6 +35,7 @@ struct tt_rule {
     const char **subjects; /* NULL-terminated patterns, or NULL */
     const char *reply;     /* custom reply text, or NULL */
     unsigned int line;
+    bool identity_dns; /* identity=dns: the subject host must resolve to the client */
 };
 
 struct tt_table;
@@ -63,5 +64,16 @@ const struct tt_rule *tt_table_lookup_domain(const struct tt_table *t, enum tt_k
 const struct tt_rule *tt_table_lookup_addr(const struct tt_table *t, const struct tt_cidr *addr);
 
 const char *tt_req_name(enum tt_req r);
+
+/*
+ * A one-rule table made from one line in table syntax, with exactly the
+ * checks of a table file's line (dnspolicy.c translates DNS policy records
+ * into such lines). name is used in messages. NULL and err on error.
+ */
+struct tt_table *tt_table_from_line(const char *line, const char *name,
+                                    const struct tt_trust *trust, char *err, size_t errsz);
+
+/* How many rules carry identity=dns (they need the resolver). */
+size_t tt_table_count_identity(const struct tt_table *t);
 
 #endif

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include "address.h"
+#include "dnspolicy.h"
 #include "escape.h"
 #include "fault.h"
 #include "log.h"
@@ -47,6 +48,7 @@ struct txn {
     unsigned int ar_ours[MAX_AR_TRACKED / 32 + 1]; /* bitmap: AR index i carries our id */
     bool ar_overflow;
     bool active;
+    struct tt_dnsmsg dns; /* DNS policy rules and query budget of this message */
 };
 
 struct conn {
@@ -325,7 +327,7 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
         return SMFIS_CONTINUE;
     if (tt_fault("envfrom"))
         return internal_error(ctx, c, "injected failure at MAIL");
-    if (c->internal || cfg->table == NULL)
+    if (c->internal || (cfg->table == NULL && cfg->dns == NULL))
         return SMFIS_CONTINUE;
     kind = tt_addr_domain(from, domain, sizeof(domain));
     if (kind == TT_ADDR_INVALID) {
@@ -342,6 +344,13 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
         tt_policy_merge(&c->t.verdict, &v);
     }
     judge_client(c, &c->t.verdict);
+    /* DNS: zone records and sender signals for domains the table lacks, identity=dns. */
+    if (tt_dnspolicy_mail(&c->t.dns, cfg, c->t.queueid[0] ? c->t.queueid : "NOQUEUE",
+                          kind == TT_ADDR_DOMAIN ? domain : NULL, c->client_name,
+                          c->have_addr ? &c->addr : NULL, &c->tls, &c->t.verdict) != TT_DNSP_OK) {
+        smfi_setreply(ctx, "451", "4.4.3", "tlstrust: DNS policy lookup failed, try again later");
+        return SMFIS_TEMPFAIL;
+    }
     if (tt_policy_refuses(&c->t.verdict)) {
         log_decision(c, "refused at MAIL", NULL);
         return refuse(ctx, &c->t.verdict);

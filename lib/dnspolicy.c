@@ -1,0 +1,524 @@
+/*
+ * dnspolicy.c - DNS as a policy source. A policy zone record
+ *   v=TLSTRUST1; req=trusted; action=defer; subject=*.example; min_version=TLSv1.2
+ * is translated into one domain-table line and parsed by domtable.c, so a
+ * record is held to exactly the checks of a table line. The zone is walked
+ * from the sender domain up through its parents (PolicyZoneDepth names);
+ * the first usable record wins. DNSSEC comes from the resolver's AD bit.
+ * Every lookup is charged to the message's budget; a failed lookup ends
+ * the search and OnDnsError decides.
+ */
+#include "dnspolicy.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "dns.h"
+#include "log.h"
+
+/* Key of the throw-away one-line table a record is parsed into. */
+#define RECORD_KEY "record.invalid"
+/* MX hosts whose TLSA records are looked at. */
+#define MAX_MX 4
+
+static const char *tag_names[] = {"req",         "action",   "subject",
+                                  "min_version", "min_bits", "identity"};
+
+/* A tag value: printable ASCII without blanks, quotes, '#', ';', '=' or '\'. */
+static bool value_ok(const char *v, size_t n)
+{
+    size_t i;
+
+    if (n == 0)
+        return false;
+    for (i = 0; i < n; i++)
+        if (v[i] <= 0x20 || v[i] >= 0x7f || strchr("\"#;=\\", v[i]) != NULL)
+            return false;
+    return true;
+}
+
+static void trim(const char **s, size_t *n)
+{
+    while (*n > 0 && (**s == ' ' || **s == '\t')) {
+        (*s)++;
+        (*n)--;
+    }
+    while (*n > 0 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t'))
+        (*n)--;
+}
+
+/* Copy the rule out of its one-line table into out's inline storage. */
+static bool copy_rule(const struct tt_rule *r, const char *key, struct tt_dnsrule *out, char *err,
+                      size_t errsz)
+{
+    size_t used = 0, i;
+
+    out->rule = *r;
+    snprintf(out->key, sizeof(out->key), "%s", key);
+    out->rule.key = out->key;
+    out->rule.reply = NULL;
+    out->rule.line = 0;
+    out->rule.subjects = NULL;
+    if (r->subjects == NULL)
+        return true;
+    for (i = 0; r->subjects[i] != NULL; i++) {
+        size_t n = strlen(r->subjects[i]) + 1;
+
+        if (i == TT_DNSP_SUBJECTS || used + n > sizeof(out->strings)) {
+            snprintf(err, errsz, "too many or too long subject patterns");
+            return false;
+        }
+        memcpy(out->strings + used, r->subjects[i], n);
+        out->subjects[i] = out->strings + used;
+        used += n;
+    }
+    out->subjects[i] = NULL;
+    out->rule.subjects = out->subjects;
+    return true;
+}
+
+enum tt_dnsrec tt_dnspolicy_parse(const char *txt, const char *key, const char *network,
+                                  const struct tt_trust *trust, struct tt_dnsrule *out, char *err,
+                                  size_t errsz)
+{
+    char line[TT_TABLE_LINE_MAX], attrs[2200] = "", req[128] = "", action[32] = "";
+    char terr[600];
+    const char *s = txt, *ver;
+    unsigned int seen = 0;
+    struct tt_table *t;
+    const struct tt_rule *r;
+    size_t vn;
+    bool ok;
+
+    memset(out, 0, sizeof(*out));
+    err[0] = '\0';
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (strncasecmp(s, "v=TLSTRUST", 10) != 0)
+        return TT_DNSREC_NOT_OURS;
+    /* Printable ASCII only, so that no message below can carry control bytes into a log. */
+    for (ver = txt; *ver != '\0'; ver++)
+        if ((*ver < 0x20 && *ver != '\t') || *ver >= 0x7f) {
+            snprintf(err, errsz, "non-printable byte in record");
+            return TT_DNSREC_BROKEN;
+        }
+    ver = s + 10;
+    vn = strcspn(ver, ";");
+    s = ver + vn;
+    trim(&ver, &vn);
+    if (vn != 1 || ver[0] != '1') {
+        snprintf(err, errsz, "unknown version 'v=TLSTRUST%.*s' (this is TLSTRUST1)", (int)vn, ver);
+        return TT_DNSREC_VERSION;
+    }
+    if (strlen(txt) > 2048) {
+        snprintf(err, errsz, "record longer than 2048 bytes");
+        return TT_DNSREC_BROKEN;
+    }
+
+    while (*s == ';') {
+        const char *tag = s + 1, *eq, *v;
+        size_t tn, n, i;
+
+        s = tag + strcspn(tag, ";");
+        n = (size_t)(s - tag);
+        trim(&tag, &n);
+        if (n == 0)
+            continue; /* empty segment: "a=1;;b=2" or a final ';' */
+        eq = memchr(tag, '=', n);
+        if (eq == NULL) {
+            snprintf(err, errsz, "expected tag=value, got '%.*s'", (int)n, tag);
+            return TT_DNSREC_BROKEN;
+        }
+        tn = (size_t)(eq - tag);
+        v = eq + 1;
+        n -= tn + 1;
+        trim(&tag, &tn);
+        trim(&v, &n);
+        for (i = 0; i < sizeof(tag_names) / sizeof(tag_names[0]); i++)
+            if (strlen(tag_names[i]) == tn && strncasecmp(tag, tag_names[i], tn) == 0)
+                break;
+        if (i == sizeof(tag_names) / sizeof(tag_names[0])) {
+            snprintf(err, errsz, "unknown tag '%.*s'", (int)tn, tag);
+            return TT_DNSREC_BROKEN;
+        }
+        if (seen & (1u << i)) {
+            snprintf(err, errsz, "tag '%s' given twice", tag_names[i]);
+            return TT_DNSREC_BROKEN;
+        }
+        seen |= 1u << i;
+        if (!value_ok(v, n) || n > 1000) {
+            snprintf(err, errsz, "bad value for tag '%s'", tag_names[i]);
+            return TT_DNSREC_BROKEN;
+        }
+        if (i == 0) {
+            if (n == 7 && strncasecmp(v, "trusted", 7) == 0 && network != NULL &&
+                tt_trust_find(trust, network) != NULL)
+                snprintf(req, sizeof(req), "trusted:%s", network);
+            else
+                snprintf(req, sizeof(req), "%.*s", (int)n, v);
+        } else if (i == 1) {
+            snprintf(action, sizeof(action), "%.*s", (int)n, v);
+        } else {
+            size_t l = strlen(attrs);
+
+            snprintf(attrs + l, sizeof(attrs) - l, " %s=%.*s", tag_names[i], (int)n, v);
+        }
+    }
+    if (*s != '\0') {
+        snprintf(err, errsz, "expected ';' after the version");
+        return TT_DNSREC_BROKEN;
+    }
+    if (req[0] == '\0') {
+        snprintf(err, errsz, "missing req= tag");
+        return TT_DNSREC_BROKEN;
+    }
+    snprintf(line, sizeof(line), "from:" RECORD_KEY " %s %s%s", req, action, attrs);
+    t = tt_table_from_line(line, "record", trust, terr, sizeof(terr));
+    if (t == NULL) {
+        /* "record:1: message": keep the message. */
+        snprintf(err, errsz, "%s", strncmp(terr, "record:1: ", 10) == 0 ? terr + 10 : terr);
+        return TT_DNSREC_BROKEN;
+    }
+    r = tt_table_lookup_domain(t, TT_KEY_FROM, RECORD_KEY);
+    ok = r != NULL && copy_rule(r, key, out, err, errsz);
+    tt_table_free(t);
+    return ok ? TT_DNSREC_OK : TT_DNSREC_BROKEN;
+}
+
+/* ---- lookups under the message's budget ---- */
+
+/* A lookup that may fail; NULL means m->failed says why. NXDOMAIN and NODATA are answers. */
+static const struct tt_dns_answer *lookup(struct tt_dnsmsg *m, const struct tt_config *cfg,
+                                          const char *name, uint16_t type)
+{
+    const struct tt_dns_answer *a;
+    bool hit;
+
+    if (cfg->dns == NULL) {
+        snprintf(m->failed, sizeof(m->failed), "%s %s: no resolver", tt_dns_type_name(type), name);
+        return NULL;
+    }
+    if (m->used >= (unsigned int)cfg->dns_budget) {
+        snprintf(m->failed, sizeof(m->failed), "%s %s: DnsQueryBudget (%d) exhausted",
+                 tt_dns_type_name(type), name, cfg->dns_budget);
+        return NULL;
+    }
+    m->used++;
+    a = tt_dns_lookup(cfg->dns, name, type, &hit);
+    if (!hit)
+        m->sent++;
+    if (a == NULL) {
+        snprintf(m->failed, sizeof(m->failed), "%s %s: out of memory", tt_dns_type_name(type),
+                 name);
+        return NULL;
+    }
+    if (a->status >= TT_DNS_SERVFAIL) {
+        snprintf(m->failed, sizeof(m->failed), "%s %s: %s", tt_dns_type_name(type), name,
+                 tt_dns_status_name(a->status));
+        tt_dns_answer_put(a);
+        return NULL;
+    }
+    return a;
+}
+
+static enum tt_dnsp_status dns_failed(const struct tt_dnsmsg *m, const struct tt_config *cfg,
+                                      const char *id)
+{
+    tt_log(LOG_WARNING, "%s: DNS lookup failed: %s; OnDnsError %s", id, m->failed,
+           cfg->on_dns_error_ignore ? "ignore (continuing without it)" : "tempfail");
+    return cfg->on_dns_error_ignore ? TT_DNSP_OK : TT_DNSP_TEMPFAIL;
+}
+
+static struct tt_dnsrule *next_slot(struct tt_dnsmsg *m)
+{
+    return m->nrules < TT_DNSP_RULES ? &m->rules[m->nrules] : NULL;
+}
+
+/* Examine the TXT answer at qname; true when a usable record was stored. */
+static bool zone_record(struct tt_dnsmsg *m, const struct tt_config *cfg, const char *id,
+                        const struct tt_policy_zone *z, const char *owner, const char *qname,
+                        const struct tt_dns_answer *a)
+{
+    struct tt_dnsrule *slot = next_slot(m);
+    const char *rec = NULL;
+    char key[340], err[300];
+    size_t i, ours = 0;
+
+    for (i = 0; i < a->n; i++) {
+        const char *s = a->rdata[i] + strspn(a->rdata[i], " \t");
+
+        if (strncasecmp(s, "v=TLSTRUST", 10) == 0) {
+            ours++;
+            rec = a->rdata[i];
+        }
+    }
+    if (ours == 0 || slot == NULL)
+        return false;
+    if (ours > 1) {
+        tt_log(LOG_WARNING, "%s: policy zone %s: %zu v=TLSTRUST records at %s; all ignored", id,
+               z->network, ours, qname);
+        return false;
+    }
+    if (cfg->zone_require_dnssec && !a->ad) {
+        tt_log(LOG_WARNING,
+               "%s: policy zone %s: record at %s ignored: answer not DNSSEC-validated (no AD "
+               "bit from the resolver)",
+               id, z->network, qname);
+        return false;
+    }
+    snprintf(key, sizeof(key), "zone:%s:%s", z->network, owner);
+    switch (tt_dnspolicy_parse(rec, key, z->network, &cfg->trust, slot, err, sizeof(err))) {
+    case TT_DNSREC_OK:
+        snprintf(slot->source, sizeof(slot->source), "zone %s record %.253s TXT \"%.200s\" (%s)",
+                 z->network, qname, rec,
+                 a->ad ? "AD set: DNSSEC-validated" : "no AD: not validated, DNSSEC not required");
+        m->nrules++;
+        tt_log(LOG_DEBUG, "%s: %s", id, slot->source);
+        return true;
+    case TT_DNSREC_VERSION:
+        tt_log(LOG_WARNING, "%s: policy zone %s: record at %s ignored: %s", id, z->network, qname,
+               err);
+        return false;
+    default:
+        tt_log(LOG_WARNING, "%s: policy zone %s: broken record at %s ignored: %s", id, z->network,
+               qname, err);
+        return false;
+    }
+}
+
+/* A copy of DNS text for logs and tlstrustctl: non-printable bytes become '?'. */
+static void printable(char *dst, size_t dstsz, const char *src)
+{
+    size_t i;
+
+    for (i = 0; i + 1 < dstsz && src[i] != '\0'; i++)
+        dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+    if (dstsz > 0)
+        dst[i] = '\0';
+}
+
+static void signal_rule(struct tt_dnsmsg *m, const struct tt_config *cfg, const char *kind,
+                        const char *domain, const char *source)
+{
+    struct tt_dnsrule *slot = next_slot(m);
+
+    if (slot == NULL)
+        return;
+    memset(slot, 0, sizeof(*slot));
+    snprintf(slot->key, sizeof(slot->key), "dns:%s:%s", kind, domain);
+    snprintf(slot->source, sizeof(slot->source), "%s", source);
+    slot->rule.type = TT_KEY_FROM;
+    slot->rule.req = cfg->sender_req;
+    slot->rule.network = cfg->sender_network;
+    slot->rule.action = cfg->sender_action;
+    slot->rule.key = slot->key;
+    m->nrules++;
+}
+
+/* MTA-STS, then DANE on the MX hosts. false: a lookup failed (m->failed). */
+static bool sender_signals(struct tt_dnsmsg *m, const struct tt_config *cfg, const char *id,
+                           const char *domain)
+{
+    const struct tt_dns_answer *a, *mx;
+    char name[300], src[600];
+    size_t i, checked = 0;
+
+    snprintf(name, sizeof(name), "_mta-sts.%s", domain);
+    if ((a = lookup(m, cfg, name, TT_DNS_TXT)) == NULL)
+        return false;
+    for (i = 0; i < a->n; i++) {
+        const char *s = a->rdata[i];
+
+        if (strncmp(s, "v=STSv1", 7) == 0 && strchr("; \t", s[7]) != NULL) {
+            char text[201];
+
+            printable(text, sizeof(text), s);
+            snprintf(src, sizeof(src), "DNS signal: MTA-STS record %s TXT \"%s\" (%s)", name, text,
+                     a->ad ? "AD set" : "no AD");
+            signal_rule(m, cfg, "mta-sts", domain, src);
+            tt_dns_answer_put(a);
+            return true;
+        }
+    }
+    tt_dns_answer_put(a);
+    if ((mx = lookup(m, cfg, domain, TT_DNS_MX)) == NULL)
+        return false;
+    for (i = 0; i < mx->n && checked < MAX_MX; i++) {
+        const char *host = mx->rdata[i];
+
+        if (host[0] == '\0' || strcmp(host, ".") == 0 || strlen(host) > 250)
+            continue; /* null MX (RFC 7505) */
+        if (m->used >= (unsigned int)cfg->dns_budget) {
+            tt_log(LOG_INFO, "%s: DnsQueryBudget reached: TLSA of %s's other MX hosts not checked",
+                   id, domain);
+            break;
+        }
+        checked++;
+        snprintf(name, sizeof(name), "_25._tcp.%s", host);
+        if ((a = lookup(m, cfg, name, TT_DNS_TLSA)) == NULL) {
+            tt_dns_answer_put(mx);
+            return false;
+        }
+        if (a->n > 0 && a->ad) {
+            snprintf(src, sizeof(src), "DNS signal: DANE, %zu TLSA record(s) at %s (AD set)", a->n,
+                     name);
+            signal_rule(m, cfg, "dane", domain, src);
+            tt_dns_answer_put(a);
+            break;
+        }
+        if (a->n > 0)
+            tt_log(LOG_NOTICE, "%s: TLSA at %s ignored: answer not DNSSEC-validated (no AD bit)",
+                   id, name);
+        tt_dns_answer_put(a);
+    }
+    tt_dns_answer_put(mx);
+    return true;
+}
+
+enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_config *cfg,
+                                      const char *id, const char *domain)
+{
+    size_t zi;
+
+    if (domain == NULL || domain[0] == '\0' || cfg->dns == NULL)
+        return TT_DNSP_OK;
+    if (!tt_dns_name_ok(domain)) {
+        /* No record can exist under a name DNS cannot carry (UTF-8: its A-label would). */
+        tt_log(LOG_DEBUG, "%s: sender domain is not a DNS host name: no DNS policy", id);
+        return TT_DNSP_OK;
+    }
+    for (zi = 0; zi < cfg->nzones && next_slot(m) != NULL; zi++) {
+        const struct tt_policy_zone *z = &cfg->zones[zi];
+        const char *owner = domain;
+        int depth;
+
+        for (depth = 0; owner != NULL && depth < cfg->zone_depth; depth++) {
+            char qname[600];
+            const struct tt_dns_answer *a;
+            bool found;
+
+            if (strlen(owner) + 1 + strlen(z->zone) <= 253) {
+                snprintf(qname, sizeof(qname), "%s.%s", owner, z->zone);
+                if ((a = lookup(m, cfg, qname, TT_DNS_TXT)) == NULL)
+                    return dns_failed(m, cfg, id);
+                found = zone_record(m, cfg, id, z, owner, qname, a);
+                tt_dns_answer_put(a);
+                if (found)
+                    break;
+            }
+            owner = strchr(owner, '.');
+            if (owner != NULL)
+                owner++;
+        }
+    }
+    if (m->nrules == 0 && cfg->sender_signals && !sender_signals(m, cfg, id, domain))
+        return dns_failed(m, cfg, id);
+    return TT_DNSP_OK;
+}
+
+enum tt_dnsp_status tt_dnspolicy_identity(struct tt_dnsmsg *m, const struct tt_config *cfg,
+                                          const char *id, const struct tt_tls *tls,
+                                          const struct tt_cidr *client, struct tt_verdict *v)
+{
+    const struct tt_dns_answer *a;
+    const char *why = NULL;
+    size_t i;
+
+    if (v->result != TT_RESULT_PASS || v->rule == NULL || !v->rule->identity_dns)
+        return TT_DNSP_OK;
+    if (tls->level < TT_LEVEL_VERIFIED || tls->subject_cn[0] == '\0')
+        why = "verified TLS client certificate required (identity check)";
+    else if (client == NULL)
+        why = "client address unknown (identity check)";
+    else if (!tt_dns_name_ok(tls->subject_cn))
+        why = "TLS client certificate subject is not a host name (identity check)";
+    if (why == NULL) {
+        uint16_t type = client->family == AF_INET ? TT_DNS_A : TT_DNS_AAAA;
+        size_t alen = client->family == AF_INET ? 4 : 16;
+
+        if ((a = lookup(m, cfg, tls->subject_cn, type)) == NULL) {
+            enum tt_dnsp_status st = dns_failed(m, cfg, id);
+
+            if (st == TT_DNSP_OK)
+                tt_log(LOG_WARNING, "%s: identity=dns of %s not checked", id, tls->subject_cn);
+            return st;
+        }
+        why = "TLS client certificate host name does not resolve to the client address";
+        for (i = 0; i < a->n; i++) {
+            struct tt_cidr x;
+
+            if (tt_addr_parse(a->rdata[i], &x) && x.family == client->family &&
+                memcmp(x.addr, client->addr, alen) == 0) {
+                why = NULL;
+                break;
+            }
+        }
+        tt_log(LOG_DEBUG, "%s: identity=dns: %s %s has %zu address(es)%s: %s", id, tls->subject_cn,
+               tt_dns_type_name(type), a->n, a->ad ? " (AD)" : "",
+               why == NULL ? "client address among them" : "client address not among them");
+        tt_dns_answer_put(a);
+    }
+    if (why != NULL) {
+        v->result = TT_RESULT_FAIL;
+        v->no_tls = false;
+        v->reason = why;
+    }
+    return TT_DNSP_OK;
+}
+
+/* Judge rule r (found in the table or DNS), with identity=dns, into acc. */
+static enum tt_dnsp_status judge(struct tt_dnsmsg *m, const struct tt_config *cfg, const char *id,
+                                 const struct tt_rule *r, const struct tt_tls *tls,
+                                 const struct tt_cidr *client, struct tt_verdict *acc)
+{
+    struct tt_verdict v;
+
+    tt_policy_eval(r, tls, &cfg->trust, cfg->default_action, &v);
+    if (tt_dnspolicy_identity(m, cfg, id, tls, client, &v) != TT_DNSP_OK)
+        return TT_DNSP_TEMPFAIL;
+    tt_policy_merge(acc, &v);
+    return TT_DNSP_OK;
+}
+
+enum tt_dnsp_status tt_dnspolicy_mail(struct tt_dnsmsg *m, const struct tt_config *cfg,
+                                      const char *id, const char *domain, const char *client_name,
+                                      const struct tt_cidr *client, const struct tt_tls *tls,
+                                      struct tt_verdict *acc)
+{
+    const struct tt_rule *from = NULL, *cr = NULL;
+    struct tt_dns_stats st;
+    size_t i;
+
+    if (cfg->dns == NULL)
+        return TT_DNSP_OK;
+    if (domain != NULL && domain[0] != '\0')
+        from = tt_table_lookup_domain(cfg->table, TT_KEY_FROM, domain);
+    if (client != NULL)
+        cr = tt_table_lookup_addr(cfg->table, client);
+    if (cr == NULL && client_name != NULL && client_name[0] != '\0')
+        cr = tt_table_lookup_domain(cfg->table, TT_KEY_CLIENT, client_name);
+    /* The table's verdicts are in acc already: only identity=dns can change them. */
+    if (from != NULL && from->identity_dns &&
+        judge(m, cfg, id, from, tls, client, acc) != TT_DNSP_OK)
+        return TT_DNSP_TEMPFAIL;
+    if (cr != NULL && cr->identity_dns && judge(m, cfg, id, cr, tls, client, acc) != TT_DNSP_OK)
+        return TT_DNSP_TEMPFAIL;
+    /* A local from: entry (an exemption too) always wins over DNS. */
+    if (from == NULL && domain != NULL && domain[0] != '\0') {
+        if (tt_dnspolicy_find(m, cfg, id, domain) != TT_DNSP_OK)
+            return TT_DNSP_TEMPFAIL;
+        for (i = 0; i < m->nrules; i++)
+            if (judge(m, cfg, id, &m->rules[i].rule, tls, client, acc) != TT_DNSP_OK)
+                return TT_DNSP_TEMPFAIL;
+    }
+    if (m->used > 0) {
+        tt_dns_get_stats(cfg->dns, &st);
+        tt_log(LOG_DEBUG,
+               "%s: dns: %u lookup(s), %u sent, for this message; resolver totals: lookups=%lu "
+               "sent=%lu cache_hits=%lu joined=%lu evicted=%lu",
+               id, m->used, m->sent, st.lookups, st.sent, st.hits, st.joined, st.evictions);
+    }
+    return TT_DNSP_OK;
+}

@@ -1,0 +1,212 @@
+/*
+ * tlstrustctl.c - the administrator's tool, built beside the daemon:
+ *   tlstrustctl [-c FILE] lookup [from:|to:|client:]KEY
+ *       the effective policy for KEY and where it comes from (a table line,
+ *       a policy zone record with its AD state, or a DNS sender signal), in
+ *       table syntax, like postmap -q; exit 0 found, 1 not found, 2 DNS
+ *       error, 78 configuration error.
+ *   tlstrustctl [-c FILE] check
+ *       what tlstrust-milter -n does: load and check everything, print a
+ *       summary, exit 0 when fine.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "address.h"
+#include "cidr.h"
+#include "config.h"
+#include "dnspolicy.h"
+#include "log.h"
+#include "privs.h"
+
+#define DEFAULT_CONFIG "/etc/tlstrust/tlstrust.conf"
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: tlstrustctl [-c config] lookup [from:|to:|client:]KEY\n"
+                 "       tlstrustctl [-c config] check\n"
+                 "  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n");
+}
+
+/* The rule in table syntax: REQUIREMENT [ACTION] [attr=value ...]. */
+static void print_rule(const struct tt_config *cfg, const struct tt_rule *r)
+{
+    size_t i;
+
+    if (r->req == TT_REQ_TRUSTED && r->network != NULL)
+        printf("trusted:%s", r->network);
+    else
+        printf("%s", tt_req_name(r->req));
+    if (r->req != TT_REQ_NONE)
+        printf(" %s%s",
+               tt_action_name(r->action != TT_ACTION_UNSET ? r->action : cfg->default_action),
+               r->action == TT_ACTION_UNSET ? " (DefaultAction)" : "");
+    if (r->min_version > 0)
+        printf(" min_version=TLSv1%s", r->min_version == 10   ? ""
+                                       : r->min_version == 11 ? ".1"
+                                       : r->min_version == 12 ? ".2"
+                                                              : ".3");
+    if (r->min_bits > 0)
+        printf(" min_bits=%d", r->min_bits);
+    for (i = 0; r->subjects != NULL && r->subjects[i] != NULL; i++)
+        printf("%s%s", i == 0 ? " subject=" : ",", r->subjects[i]);
+    if (r->identity_dns)
+        printf(" identity=dns");
+    if (r->reply != NULL)
+        printf(" reply=\"%s\"", r->reply);
+    printf("\n");
+}
+
+static int lookup(const struct tt_config *cfg, const char *arg)
+{
+    static const struct {
+        const char *prefix;
+        enum tt_key_type type;
+    } prefixes[] = {{"from:", TT_KEY_FROM}, {"to:", TT_KEY_TO}, {"client:", TT_KEY_CLIENT}};
+    enum tt_key_type type = TT_KEY_FROM;
+    const char *key = arg;
+    const struct tt_rule *r = NULL;
+    char dom[TT_DOMAIN_MAX];
+    struct tt_cidr addr;
+    size_t i;
+
+    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncasecmp(arg, prefixes[i].prefix, strlen(prefixes[i].prefix)) == 0) {
+            type = prefixes[i].type;
+            key = arg + strlen(prefixes[i].prefix);
+        }
+    if (strchr(key, '@') != NULL || strchr(key, '<') != NULL) {
+        if (tt_addr_domain(key, dom, sizeof(dom)) != TT_ADDR_DOMAIN) {
+            fprintf(stderr, "tlstrustctl: '%s' has no domain\n", key);
+            return EX_USAGE;
+        }
+    } else {
+        snprintf(dom, sizeof(dom), "%s", key);
+        tt_domain_normalize(dom);
+    }
+    if (dom[0] == '\0') {
+        fprintf(stderr, "tlstrustctl: empty key\n");
+        return EX_USAGE;
+    }
+    if (type == TT_KEY_CLIENT && tt_addr_parse(dom, &addr))
+        r = tt_table_lookup_addr(cfg->table, &addr);
+    else
+        r = tt_table_lookup_domain(cfg->table, type, dom);
+    if (r != NULL) {
+        print_rule(cfg, r);
+        printf("source: table %s:%u (%s)\n", cfg->table_path, r->line, r->key);
+        if (r->identity_dns)
+            printf("note: identity=dns is checked against the client address at MAIL FROM\n");
+        return 0;
+    }
+    if (type == TT_KEY_FROM && cfg->dns != NULL) {
+        struct tt_dnsmsg *m = calloc(1, sizeof(*m));
+        struct tt_dns_stats st;
+        int rc = 1;
+
+        if (m == NULL)
+            return EX_OSERR;
+        if (tt_dnspolicy_find(m, cfg, "lookup", dom) != TT_DNSP_OK || m->failed[0] != '\0') {
+            printf("DNS error: %s\n", m->failed);
+            rc = 2;
+        }
+        for (i = 0; i < m->nrules; i++) {
+            print_rule(cfg, &m->rules[i].rule);
+            printf("source: %s\nrule: %s\n", m->rules[i].source, m->rules[i].key);
+            if (rc == 1)
+                rc = 0;
+        }
+        tt_dns_get_stats(cfg->dns, &st);
+        printf("dns: %u lookup(s), queries sent=%lu, cache hits=%lu\n", m->used, st.sent, st.hits);
+        free(m);
+        if (rc != 1)
+            return rc;
+    }
+    printf("no policy for %s%s\n",
+           type == TT_KEY_FROM ? "from:"
+           : type == TT_KEY_TO ? "to:"
+                               : "client:",
+           dom);
+    return 1;
+}
+
+static int check(const struct tt_config *cfg)
+{
+    size_t i;
+
+    printf("%s: OK\n", cfg->path);
+    printf("  socket %s\n", cfg->socket);
+    for (i = 0; i < cfg->trust.nnets; i++)
+        printf("  network %s: %zu CA(s) from %s\n", cfg->trust.nets[i].name,
+               cfg->trust.nets[i].ncas, cfg->trust.nets[i].file);
+    if (cfg->table_path != NULL)
+        printf("  table %s: %zu entries\n", cfg->table_path, tt_table_count(cfg->table));
+    else
+        printf("  no DomainTable: tagging only\n");
+    for (i = 0; i < cfg->nzones; i++)
+        printf("  policy zone %s: %s\n", cfg->zones[i].network, cfg->zones[i].zone);
+    if (cfg->dns != NULL)
+        printf("  dns: a lookup blocks at most %ld ms, %d lookups per message\n",
+               tt_dns_bound_ms(cfg->dns), cfg->dns_budget);
+    return EX_OK;
+}
+
+int main(int argc, char **argv)
+{
+    const char *path = DEFAULT_CONFIG;
+    struct tt_config *cfg;
+    char err[1024], *abs_path;
+    uid_t uid;
+    gid_t gid;
+    int opt, rc;
+
+    while ((opt = getopt(argc, argv, "c:h")) != -1) {
+        switch (opt) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'h':
+            usage(stdout);
+            return EX_OK;
+        default:
+            usage(stderr);
+            return EX_USAGE;
+        }
+    }
+    if (optind >= argc || (strcmp(argv[optind], "check") == 0 && optind + 1 != argc) ||
+        (strcmp(argv[optind], "lookup") == 0 && optind + 2 != argc) ||
+        (strcmp(argv[optind], "check") != 0 && strcmp(argv[optind], "lookup") != 0)) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    abs_path = realpath(path, NULL);
+    if (abs_path == NULL) {
+        fprintf(stderr, "tlstrustctl: %s: %s\n", path, strerror(errno));
+        return EX_CONFIG;
+    }
+    tt_log_open("tlstrustctl", false, LOG_MAIL);
+    tt_log_set_level(strcmp(argv[optind], "lookup") == 0 ? LOG_WARNING : LOG_INFO);
+    cfg = tt_config_load(abs_path, time(NULL), err, sizeof(err));
+    free(abs_path);
+    if (cfg == NULL) {
+        fprintf(stderr, "tlstrustctl: %s\n", err);
+        return EX_CONFIG;
+    }
+    if (cfg->user != NULL && !tt_privs_lookup(cfg->user, &uid, &gid, err, sizeof(err))) {
+        fprintf(stderr, "tlstrustctl: %s\n", err);
+        tt_config_free(cfg);
+        return EX_CONFIG;
+    }
+    if (strcmp(argv[optind], "check") == 0)
+        rc = check(cfg);
+    else
+        rc = lookup(cfg, argv[optind + 1]);
+    tt_config_free(cfg);
+    return rc;
+}

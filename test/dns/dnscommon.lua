@@ -1,0 +1,71 @@
+-- dnscommon.lua - helpers for the DNS tests, on top of test/milter/common.lua.
+-- run.sh exports the test servers' ports and the query log of ldns-testns.
+dofile(HERE .. "/common.lua")
+
+D = {}
+D.port = assert(os.getenv("TT_DNS_PORT"), "TT_DNS_PORT not set: run through test/dns/run.sh")
+D.blackhole = os.getenv("TT_DNS_BLACKHOLE")
+D.querylog = os.getenv("TT_DNS_QUERYLOG")
+D.ctl = os.getenv("TT_DNS_CTL")
+D.zone = "PolicyZone redsegura policy.redsegura.test\n"
+D.resolver = "DnsResolver 127.0.0.1@" .. D.port .. "\n"
+
+-- How many queries for name (and type) the server has received so far.
+function D.queries(name, qtype)
+  local f = io.open(D.querylog, "r")
+  if not f then return -1 end
+  local n = 0
+  for line in f:lines() do
+    local q = line:match("^query %d+: id %d+: UDP %d+ bytes: (.*)$")
+    if q and q:find(name .. ".\tIN\t" .. (qtype or ""), 1, true) == 1 then n = n + 1 end
+  end
+  f:close()
+  return n
+end
+
+D.mark = 0
+
+-- The "dns:" debug line of the last message: lookups and network queries.
+function D.last_counts()
+  local lookups, sent
+  for line in T.log():sub(D.mark + 1):gmatch("[^\n]+") do
+    local l, s = line:match("dns: (%d+) lookup%(s%), (%d+) sent, for this message")
+    if l then lookups, sent = tonumber(l), tonumber(s) end
+  end
+  return lookups, sent
+end
+
+-- True when a line written since the last D.mail's MAIL contains text.
+function D.logged(text)
+  return T.log():sub(D.mark + 1):find(text, 1, true) ~= nil
+end
+
+-- Postfix TLS without a client certificate, and with a member certificate for host.
+D.tls = T.postfix.tls
+function D.member(host)
+  return T.concat(T.postfix.tls, {"{cert_subject}", host, "{cert_issuer}", "Red Segura CA"})
+end
+
+-- One transaction: MAIL (reply checked), then RCPT and the message when accepted.
+-- Returns the MAIL reply and the tag (nil when refused).
+function D.mail(helo_macros, from, label, want, ip)
+  local conn = T.session(T.postfix, ip)
+  T.helo(conn, helo_macros)
+  local t0 = os.time()
+  D.mark = #T.log()
+  local r = T.mail(conn, from)
+  local elapsed = os.time() - t0
+  if want then T.check(r == want, label .. ": MAIL reply " .. tostring(r)) end
+  local tag = nil
+  if r == SMFIR_CONTINUE then
+    T.rcpt(conn, "<b@receiver.test>")
+    T.check(T.message(conn) == SMFIR_CONTINUE, label .. ": message accepted")
+    tag = T.tag(conn)
+  end
+  mt.disconnect(conn)
+  return r, tag, elapsed
+end
+
+function D.has(s, frag)
+  return s ~= nil and s:find(frag, 1, true) ~= nil
+end

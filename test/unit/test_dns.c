@@ -1,0 +1,348 @@
+/*
+ * test_dns.c - the resolver and its cache against a tiny DNS server run in
+ * a thread on 127.0.0.1 (answers built with libldns): identical concurrent
+ * queries share one packet, cache hits send nothing, names are
+ * case-insensitive, the LRU bound evicts, negative answers live for the
+ * SOA minimum (RFC 2308), TTL 0 and failures are not kept, and a silent
+ * server costs at most timeout x (retries + 1).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <ldns/ldns.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
+#include "dns.h"
+
+static int srv_fd = -1;
+static int srv_port;
+static atomic_int srv_queries;
+static atomic_bool srv_stop;
+static pthread_t srv_thread;
+
+static void answer(const uint8_t *q, size_t qlen, const struct sockaddr_storage *from,
+                   socklen_t fromlen)
+{
+    ldns_pkt *query = NULL, *a;
+    ldns_rr *qrr, *rr = NULL;
+    char *name, line[300];
+    uint8_t *wire = NULL;
+    size_t wlen;
+
+    if (ldns_wire2pkt(&query, q, qlen) != LDNS_STATUS_OK)
+        return;
+    atomic_fetch_add(&srv_queries, 1);
+    qrr = ldns_rr_list_rr(ldns_pkt_question(query), 0);
+    name = ldns_rdf2str(ldns_rr_owner(qrr));
+    if (strcmp(name, "silent.example.") == 0)
+        goto out;
+    if (strcmp(name, "slow.example.") == 0)
+        usleep(300000);
+    a = ldns_pkt_new();
+    ldns_pkt_set_id(a, ldns_pkt_id(query));
+    ldns_pkt_set_qr(a, true);
+    ldns_pkt_set_ad(a, strncmp(name, "ad.", 3) == 0);
+    ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION, ldns_rr_clone(qrr));
+    if (strcmp(name, "nx.example.") == 0) {
+        ldns_pkt_set_rcode(a, LDNS_RCODE_NXDOMAIN);
+        ldns_rr_new_frm_str(&rr, "example. 300 IN SOA ns.example. h.example. 1 2 3 4 1", 0, NULL,
+                            NULL);
+        ldns_pkt_push_rr(a, LDNS_SECTION_AUTHORITY, rr);
+    } else if (strcmp(name, "fail.example.") == 0) {
+        ldns_pkt_set_rcode(a, LDNS_RCODE_SERVFAIL);
+    } else {
+        snprintf(line, sizeof(line), "%s %d IN TXT \"v=x\" \"; from %s\"", name,
+                 strcmp(name, "ttl0.example.") == 0 ? 0 : 60, name);
+        ldns_rr_new_frm_str(&rr, line, 0, NULL, NULL);
+        ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER, rr);
+    }
+    if (ldns_pkt2wire(&wire, a, &wlen) == LDNS_STATUS_OK)
+        (void)sendto(srv_fd, wire, wlen, 0, (const struct sockaddr *)from, fromlen);
+    free(wire);
+    ldns_pkt_free(a);
+out:
+    free(name);
+    ldns_pkt_free(query);
+}
+
+static void *server(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&srv_stop)) {
+        struct pollfd pfd = {.fd = srv_fd, .events = POLLIN};
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof(from);
+        uint8_t buf[4096];
+        ssize_t n;
+
+        if (poll(&pfd, 1, 50) != 1)
+            continue;
+        n = recvfrom(srv_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
+        if (n > 0)
+            answer(buf, (size_t)n, &from, fromlen);
+    }
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+
+    (void)state;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    srv_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (srv_fd < 0 || bind(srv_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+        getsockname(srv_fd, (struct sockaddr *)&sin, &len) != 0)
+        return -1;
+    srv_port = ntohs(sin.sin_port);
+    return pthread_create(&srv_thread, NULL, server, NULL) == 0 ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    atomic_store(&srv_stop, true);
+    pthread_join(srv_thread, NULL);
+    close(srv_fd);
+    return 0;
+}
+
+static struct tt_dns *resolver(int timeout_ms, int retries, size_t cache)
+{
+    struct tt_dns_conf conf;
+    char spec[64], err[200];
+    struct tt_dns *d;
+
+    tt_dns_conf_init(&conf);
+    snprintf(spec, sizeof(spec), "127.0.0.1@%d", srv_port);
+    assert_true(tt_dns_conf_add_server(&conf, spec, err, sizeof(err)));
+    conf.timeout_ms = timeout_ms;
+    conf.retries = retries;
+    conf.cache_size = cache;
+    d = tt_dns_new(&conf, err, sizeof(err));
+    assert_non_null(d);
+    return d;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Look up and check the status; returns whether the cache answered. */
+static bool look(struct tt_dns *d, const char *name, enum tt_dns_status want)
+{
+    bool hit;
+    const struct tt_dns_answer *a = tt_dns_lookup(d, name, TT_DNS_TXT, &hit);
+
+    assert_non_null(a);
+    if (a->status != want)
+        fail_msg("%s: status %s, want %s", name, tt_dns_status_name(a->status),
+                 tt_dns_status_name(want));
+    tt_dns_answer_put(a);
+    return hit;
+}
+
+struct worker {
+    struct tt_dns *d;
+    pthread_barrier_t *barrier;
+    int status;
+    size_t n;
+    char first[64];
+};
+
+static void *work(void *arg)
+{
+    struct worker *w = arg;
+    const struct tt_dns_answer *a;
+
+    pthread_barrier_wait(w->barrier);
+    a = tt_dns_lookup(w->d, "slow.example", TT_DNS_TXT, NULL);
+    w->status = a != NULL ? (int)a->status : -1;
+    w->n = a != NULL ? a->n : 0;
+    if (a != NULL && a->n > 0)
+        snprintf(w->first, sizeof(w->first), "%s", a->rdata[0]);
+    tt_dns_answer_put(a);
+    return NULL;
+}
+
+static void test_concurrent_queries_share_one_packet(void **state)
+{
+    enum { N = 8 };
+    struct tt_dns *d = resolver(2000, 0, 100);
+    pthread_t t[N];
+    struct worker w[N];
+    pthread_barrier_t barrier;
+    struct tt_dns_stats st;
+    int i, before = atomic_load(&srv_queries);
+
+    (void)state;
+    pthread_barrier_init(&barrier, NULL, N);
+    for (i = 0; i < N; i++) {
+        w[i] = (struct worker){.d = d, .barrier = &barrier};
+        pthread_create(&t[i], NULL, work, &w[i]);
+    }
+    for (i = 0; i < N; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(w[i].status, TT_DNS_OK);
+        assert_int_equal(w[i].n, 1);
+        /* TXT character-strings are joined without a separator. */
+        assert_string_equal(w[i].first, "v=x; from slow.example.");
+    }
+    pthread_barrier_destroy(&barrier);
+    assert_int_equal(atomic_load(&srv_queries) - before, 1);
+    tt_dns_get_stats(d, &st);
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(st.joined + st.hits, N - 1);
+    assert_true(st.joined >= 1);
+    tt_dns_free(d);
+}
+
+static void test_cache_hit_sends_nothing(void **state)
+{
+    struct tt_dns *d = resolver(2000, 0, 100);
+    int before = atomic_load(&srv_queries);
+    struct tt_dns_stats st;
+
+    (void)state;
+    assert_false(look(d, "hit.example", TT_DNS_OK));
+    assert_true(look(d, "HIT.Example.", TT_DNS_OK));
+    assert_true(look(d, "hit.example", TT_DNS_OK));
+    assert_int_equal(atomic_load(&srv_queries) - before, 1);
+    tt_dns_get_stats(d, &st);
+    assert_int_equal(st.sent, 1);
+    assert_int_equal(st.hits, 2);
+    assert_int_equal(st.lookups, 3);
+    tt_dns_free(d);
+}
+
+static void test_ad_bit(void **state)
+{
+    struct tt_dns *d = resolver(2000, 0, 100);
+    const struct tt_dns_answer *a;
+
+    (void)state;
+    a = tt_dns_lookup(d, "ad.example", TT_DNS_TXT, NULL);
+    assert_true(a->ad);
+    tt_dns_answer_put(a);
+    a = tt_dns_lookup(d, "plain.example", TT_DNS_TXT, NULL);
+    assert_false(a->ad);
+    assert_int_equal(a->ttl, 60);
+    tt_dns_answer_put(a);
+    /* A cached answer keeps its AD state. */
+    a = tt_dns_lookup(d, "ad.example", TT_DNS_TXT, NULL);
+    assert_true(a->ad);
+    tt_dns_answer_put(a);
+    tt_dns_free(d);
+}
+
+static void test_lru_bound(void **state)
+{
+    struct tt_dns *d = resolver(2000, 0, 2);
+    struct tt_dns_stats st;
+
+    (void)state;
+    assert_false(look(d, "a.example", TT_DNS_OK));
+    assert_false(look(d, "b.example", TT_DNS_OK));
+    assert_true(look(d, "a.example", TT_DNS_OK));  /* a is now the most recent */
+    assert_false(look(d, "c.example", TT_DNS_OK)); /* evicts b */
+    assert_true(look(d, "a.example", TT_DNS_OK));
+    assert_false(look(d, "b.example", TT_DNS_OK));
+    tt_dns_get_stats(d, &st);
+    assert_true(st.evictions >= 2);
+    tt_dns_free(d);
+}
+
+static void test_negative_caching(void **state)
+{
+    struct tt_dns *d = resolver(2000, 0, 100);
+    const struct tt_dns_answer *a;
+
+    (void)state;
+    a = tt_dns_lookup(d, "nx.example", TT_DNS_TXT, NULL);
+    assert_int_equal(a->status, TT_DNS_NXDOMAIN);
+    assert_int_equal(a->ttl, 1); /* min(SOA TTL 300, SOA MINIMUM 1) */
+    tt_dns_answer_put(a);
+    assert_true(look(d, "nx.example", TT_DNS_NXDOMAIN));
+    usleep(1200000);
+    assert_false(look(d, "nx.example", TT_DNS_NXDOMAIN));
+    tt_dns_free(d);
+}
+
+static void test_not_kept(void **state)
+{
+    struct tt_dns *d = resolver(2000, 0, 100);
+
+    (void)state;
+    assert_false(look(d, "ttl0.example", TT_DNS_OK));
+    assert_false(look(d, "ttl0.example", TT_DNS_OK));
+    assert_false(look(d, "fail.example", TT_DNS_SERVFAIL));
+    assert_false(look(d, "fail.example", TT_DNS_SERVFAIL));
+    tt_dns_free(d);
+}
+
+static void test_silent_server_bound(void **state)
+{
+    struct tt_dns *d = resolver(300, 1, 100);
+    int before = atomic_load(&srv_queries);
+    double t0 = now(), dt;
+
+    (void)state;
+    assert_int_equal(tt_dns_bound_ms(d), 600);
+    assert_false(look(d, "silent.example", TT_DNS_TIMEOUT));
+    dt = now() - t0;
+    if (dt < 0.55 || dt > 1.0)
+        fail_msg("silent server took %.3f s, bound 0.6 s", dt);
+    assert_int_equal(atomic_load(&srv_queries) - before, 2); /* one retry */
+    tt_dns_free(d);
+}
+
+static void test_server_specs(void **state)
+{
+    struct tt_dns_conf conf;
+    char err[200];
+
+    (void)state;
+    tt_dns_conf_init(&conf);
+    assert_true(tt_dns_conf_add_server(&conf, "127.0.0.1", err, sizeof(err)));
+    assert_true(tt_dns_conf_add_server(&conf, "::1@5353", err, sizeof(err)));
+    assert_int_equal(conf.nservers, 2);
+    assert_int_equal(ntohs(((struct sockaddr_in *)(void *)&conf.servers[0])->sin_port), 53);
+    assert_int_equal(ntohs(((struct sockaddr_in6 *)(void *)&conf.servers[1])->sin6_port), 5353);
+    assert_false(tt_dns_conf_add_server(&conf, "localhost", err, sizeof(err)));
+    assert_false(tt_dns_conf_add_server(&conf, "127.0.0.1@", err, sizeof(err)));
+    assert_false(tt_dns_conf_add_server(&conf, "127.0.0.1@x", err, sizeof(err)));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_concurrent_queries_share_one_packet),
+        cmocka_unit_test(test_cache_hit_sends_nothing),
+        cmocka_unit_test(test_ad_bit),
+        cmocka_unit_test(test_lru_bound),
+        cmocka_unit_test(test_negative_caching),
+        cmocka_unit_test(test_not_kept),
+        cmocka_unit_test(test_silent_server_bound),
+        cmocka_unit_test(test_server_specs),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,309 @@
+/*
+ * test_dnspolicy.c - the policy zone TXT grammar (valid records, unknown
+ * versions, broken records), the table's identity=dns attribute, and the
+ * DNS configuration keys with the start-up bound warning. No DNS traffic:
+ * the lookups themselves are tested against ldns-testns in test/dns.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+#include "dnspolicy.h"
+#include "helpers.h"
+
+static struct tt_trust trust;
+
+static int setup(void **state)
+{
+    char err[256];
+    const char *b = th_cert("net.pem", "CN=Red Segura CA", true, 365);
+
+    (void)state;
+    return tt_trust_add(&trust, "redsegura", b, time(NULL), err, sizeof(err)) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    tt_trust_free(&trust);
+    return 0;
+}
+
+static enum tt_dnsrec parse(const char *txt, struct tt_dnsrule *r, char *err)
+{
+    return tt_dnspolicy_parse(txt, "zone:redsegura:ministerio.example", "redsegura", &trust, r, err,
+                              300);
+}
+
+static void test_valid_full(void **state)
+{
+    struct tt_dnsrule r;
+    char err[300];
+
+    (void)state;
+    assert_int_equal(parse("v=TLSTRUST1; req=trusted; action=defer; subject=*.ministerio.example,"
+                           "mx.other.example; min_version=TLSv1.2; min_bits=128",
+                           &r, err),
+                     TT_DNSREC_OK);
+    assert_int_equal(r.rule.req, TT_REQ_TRUSTED);
+    /* "trusted" in a zone record means the zone's own network when it is configured. */
+    assert_string_equal(r.rule.network, "redsegura");
+    assert_int_equal(r.rule.action, TT_ACTION_DEFER);
+    assert_int_equal(r.rule.min_version, 12);
+    assert_int_equal(r.rule.min_bits, 128);
+    assert_non_null(r.rule.subjects);
+    assert_string_equal(r.rule.subjects[0], "*.ministerio.example");
+    assert_string_equal(r.rule.subjects[1], "mx.other.example");
+    assert_null(r.rule.subjects[2]);
+    assert_string_equal(r.rule.key, "zone:redsegura:ministerio.example");
+    assert_false(r.rule.identity_dns);
+    assert_null(r.rule.reply);
+}
+
+static void test_valid_minimal_and_spacing(void **state)
+{
+    struct tt_dnsrule r;
+    char err[300];
+
+    (void)state;
+    assert_int_equal(parse("v=TLSTRUST1;req=encrypt", &r, err), TT_DNSREC_OK);
+    assert_int_equal(r.rule.req, TT_REQ_ENCRYPT);
+    assert_int_equal(r.rule.action, TT_ACTION_UNSET);
+    assert_null(r.rule.network);
+    assert_int_equal(parse("  v=TLSTRUST1 ;  REQ = verify ; identity=dns ;", &r, err),
+                     TT_DNSREC_OK);
+    assert_int_equal(r.rule.req, TT_REQ_VERIFY);
+    assert_true(r.rule.identity_dns);
+    assert_int_equal(parse("v=TLSTRUST1; req=trusted:redsegura; action=monitor", &r, err),
+                     TT_DNSREC_OK);
+    assert_string_equal(r.rule.network, "redsegura");
+    assert_int_equal(parse("v=TLSTRUST1; req=none", &r, err), TT_DNSREC_OK);
+    assert_int_equal(r.rule.req, TT_REQ_NONE);
+}
+
+static void test_trusted_without_local_network(void **state)
+{
+    struct tt_dnsrule r;
+    char err[300];
+
+    (void)state;
+    /* A zone of a network we hold no CAs for: "trusted" is any trusted network. */
+    assert_int_equal(tt_dnspolicy_parse("v=TLSTRUST1; req=trusted", "zone:other:x.example", "other",
+                                        &trust, &r, err, sizeof(err)),
+                     TT_DNSREC_OK);
+    assert_null(r.rule.network);
+}
+
+static void test_not_ours_and_versions(void **state)
+{
+    struct tt_dnsrule r;
+    char err[300];
+
+    (void)state;
+    assert_int_equal(parse("v=spf1 -all", &r, err), TT_DNSREC_NOT_OURS);
+    assert_int_equal(parse("", &r, err), TT_DNSREC_NOT_OURS);
+    assert_int_equal(parse("v=TLSTRUST2; req=encrypt", &r, err), TT_DNSREC_VERSION);
+    assert_non_null(strstr(err, "unknown version"));
+    assert_int_equal(parse("v=TLSTRUST; req=encrypt", &r, err), TT_DNSREC_VERSION);
+    assert_int_equal(parse("v=TLSTRUST10; req=encrypt", &r, err), TT_DNSREC_VERSION);
+}
+
+static void test_broken(void **state)
+{
+    static const struct {
+        const char *txt;
+        const char *msg;
+    } cases[] = {
+        {"v=TLSTRUST1", "missing req="},
+        {"v=TLSTRUST1;", "missing req="},
+        {"v=TLSTRUST1; action=reject", "missing req="},
+        {"v=TLSTRUST1; req=bogus", "unknown requirement"},
+        {"v=TLSTRUST1; req=trusted:nosuchnet", "unknown network"},
+        {"v=TLSTRUST1; req=encrypt; action=bounce", "unknown action"},
+        {"v=TLSTRUST1; req=encrypt; req=verify", "given twice"},
+        {"v=TLSTRUST1; req=encrypt; colour=blue", "unknown tag"},
+        {"v=TLSTRUST1; req=encrypt; reply=hello", "unknown tag"},
+        {"v=TLSTRUST1; req=encrypt; min_version=SSLv3", "unknown TLS version"},
+        {"v=TLSTRUST1; req=encrypt; min_bits=-5", "min_bits"},
+        {"v=TLSTRUST1; req=encrypt; min_bits=", "bad value"},
+        {"v=TLSTRUST1; req=encrypt; subject=a b", "bad value"},
+        {"v=TLSTRUST1; req=encrypt; subject=\"x\"", "bad value"},
+        {"v=TLSTRUST1; req=encrypt; subject=bad..name", "invalid subject"},
+        {"v=TLSTRUST1; req=encrypt; identity=yes", "identity must be"},
+        {"v=TLSTRUST1; req=encrypt; justtext", "expected tag=value"},
+        {"v=TLSTRUST1 req=encrypt", "unknown version"},
+        {"v=TLSTRUST1; req=none; action=reject", "takes no action"},
+        {"v=TLSTRUST1; req=encrypt; subject=a\nb", "non-printable"},
+        {"v=TLSTRUST1; req=encrypt; subject=\xc3\xb1.example", "non-printable"},
+    };
+    struct tt_dnsrule r;
+    char err[300];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        enum tt_dnsrec got = parse(cases[i].txt, &r, err);
+
+        if (got == TT_DNSREC_OK || strstr(err, cases[i].msg) == NULL)
+            fail_msg("'%s': got %d, err '%s', want '%s'", cases[i].txt, got, err, cases[i].msg);
+    }
+}
+
+static void test_long_record(void **state)
+{
+    struct tt_dnsrule r;
+    char txt[3000], err[300];
+
+    (void)state;
+    snprintf(txt, sizeof(txt), "v=TLSTRUST1; req=encrypt; subject=");
+    while (strlen(txt) < 2900)
+        strcat(txt, "a.example,");
+    strcat(txt, "b.example");
+    assert_int_equal(parse(txt, &r, err), TT_DNSREC_BROKEN);
+}
+
+static void test_table_identity(void **state)
+{
+    char err[300];
+    struct tt_table *t;
+    const struct tt_rule *r;
+
+    (void)state;
+    t = tt_table_load(th_write("id.table", "a.example verify reject identity=dns\n"
+                                           "client:192.0.2.0/24 encrypt identity=DNS\n"
+                                           "b.example encrypt\n"),
+                      &trust, err, sizeof(err));
+    assert_non_null(t);
+    r = tt_table_lookup_domain(t, TT_KEY_FROM, "a.example");
+    assert_non_null(r);
+    assert_true(r->identity_dns);
+    assert_false(tt_table_lookup_domain(t, TT_KEY_FROM, "b.example")->identity_dns);
+    assert_int_equal(tt_table_count_identity(t), 2);
+    tt_table_free(t);
+    assert_null(tt_table_load(th_write("id2.table", "to:a.example encrypt identity=dns\n"), &trust,
+                              err, sizeof(err)));
+    assert_non_null(strstr(err, "from: and client: rules only"));
+    assert_null(tt_table_load(th_write("id3.table", "a.example encrypt identity=dane\n"), &trust,
+                              err, sizeof(err)));
+    assert_non_null(strstr(err, ":1: identity must be 'dns'"));
+}
+
+static struct tt_config *conf(const char *text, char *err)
+{
+    char full[2048];
+
+    snprintf(full, sizeof(full), "TrustedNetwork redsegura net.pem\n%s", text);
+    return tt_config_load(th_write("dns.conf", full), time(NULL), err, 600);
+}
+
+static void test_config_keys(void **state)
+{
+    char err[600];
+    struct tt_config *c;
+
+    (void)state;
+    /* No DNS feature: no resolver object, nothing can be sent. */
+    c = conf("DnsResolver 127.0.0.1@5353\n", err);
+    assert_non_null(c);
+    assert_null(c->dns);
+    assert_int_equal(c->dns_budget, TT_DEFAULT_DNS_BUDGET);
+    assert_int_equal(c->dns_conf.timeout_ms, 2000);
+    assert_true(c->zone_require_dnssec);
+    assert_int_equal(c->sender_action, TT_ACTION_MONITOR);
+    assert_int_equal(c->sender_req, TT_REQ_ENCRYPT);
+    tt_config_free(c);
+
+    c = conf("DnsResolver 127.0.0.1@5353\nDnsResolver ::1\nDnsTimeout 500ms\nDnsRetries 0\n"
+             "DnsCacheSize 10\nPolicyZone redsegura Policy.RedSegura.Example.\n"
+             "PolicyZone other policy.other.example\nPolicyZoneDepth 2\n"
+             "PolicyZoneRequireDNSSEC no\nDnsSenderSignals yes\n"
+             "DnsSenderRequirement trusted:redsegura\nDnsSenderAction defer\n"
+             "OnDnsError ignore\nDnsQueryBudget 5\n",
+             err);
+    assert_non_null(c);
+    assert_non_null(c->dns);
+    assert_int_equal(c->dns_conf.nservers, 2);
+    assert_int_equal(c->dns_conf.timeout_ms, 500);
+    assert_int_equal(c->dns_conf.retries, 0);
+    assert_int_equal(c->dns_conf.cache_size, 10);
+    assert_int_equal(c->nzones, 2);
+    assert_string_equal(c->zones[0].zone, "policy.redsegura.example");
+    assert_string_equal(c->zones[1].network, "other");
+    assert_int_equal(c->zone_depth, 2);
+    assert_false(c->zone_require_dnssec);
+    assert_true(c->sender_signals);
+    assert_int_equal(c->sender_req, TT_REQ_TRUSTED);
+    assert_string_equal(c->sender_network, "redsegura");
+    assert_int_equal(c->sender_action, TT_ACTION_DEFER);
+    assert_true(c->on_dns_error_ignore);
+    assert_int_equal(c->dns_budget, 5);
+    assert_int_equal(tt_dns_bound_ms(c->dns), 500);
+    tt_config_free(c);
+}
+
+static void test_config_errors(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *msg;
+    } cases[] = {
+        {"DnsResolver 999.1.1.1\n", ":2: DnsResolver: invalid resolver address"},
+        {"DnsResolver 127.0.0.1@0\n", "invalid resolver port"},
+        {"DnsResolver 127.0.0.1@70000\n", "invalid resolver port"},
+        {"DnsTimeout 0\n", "DnsTimeout must be"},
+        {"DnsTimeout 2m\n", "DnsTimeout must be"},
+        {"DnsTimeout 31\n", "DnsTimeout must be"},
+        {"DnsRetries -1\n", "DnsRetries must be"},
+        {"DnsCacheSize 0\n", "DnsCacheSize must be"},
+        {"PolicyZone redsegura\n", "PolicyZone needs"},
+        {"PolicyZone red/segura zone.example\n", "network name"},
+        {"PolicyZone redsegura bad..zone\n", "invalid zone name"},
+        {"PolicyZone redsegura a.example b.example\n", "one zone"},
+        {"PolicyZone a z.example\nPolicyZone b z.example\n", "given twice"},
+        {"PolicyZoneDepth 0\n", "PolicyZoneDepth must be"},
+        {"PolicyZoneRequireDNSSEC maybe\n", "must be yes or no"},
+        {"DnsSenderSignals 2\n", "must be yes or no"},
+        {"DnsSenderRequirement none\n", "DnsSenderRequirement must be"},
+        {"DnsSenderRequirement trusted:nope\n", "unknown network 'nope'"},
+        {"DnsSenderAction bounce\n", "DnsSenderAction must be"},
+        {"OnDnsError accept\n", "OnDnsError must be"},
+        {"DnsQueryBudget 0\n", "DnsQueryBudget must be"},
+        {"DnsTimeout 2\nDnsTimeout 3\n", "given twice"},
+    };
+    char err[600];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct tt_config *c = conf(cases[i].text, err);
+
+        if (c != NULL || strstr(err, cases[i].msg) == NULL)
+            fail_msg("'%s': err '%s', want '%s'", cases[i].text, c ? "(loaded)" : err,
+                     cases[i].msg);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_valid_full),
+        cmocka_unit_test(test_valid_minimal_and_spacing),
+        cmocka_unit_test(test_trusted_without_local_network),
+        cmocka_unit_test(test_not_ours_and_versions),
+        cmocka_unit_test(test_broken),
+        cmocka_unit_test(test_long_record),
+        cmocka_unit_test(test_table_identity),
+        cmocka_unit_test(test_config_keys),
+        cmocka_unit_test(test_config_errors),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
