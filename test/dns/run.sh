@@ -49,5 +49,6 @@ fi
 export TT_DNS_PORT=$port
 export TT_DNS_BLACKHOLE=$(cat "$dir/blackhole.port")
 export TT_DNS_QUERYLOG=$dir/testns.log
-export TT_DNS_CTL=${TLSTRUSTCTL:-$(dirname "$bin")/tlstrustctl}
+# Beside the daemon, or beside the real daemon when BIN is test/valgrind-wrap.sh.
+export TT_DNS_CTL=${TLSTRUSTCTL:-$(dirname "${TLSTRUST_REAL_BIN:-$bin}")/tlstrustctl}
 "$here/../milter/run.sh" "$bin" "$script"
