@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "address.h"
+#include "lines.h"
 #include "log.h"
 
 #define CONF_LINE_MAX 4096
@@ -549,14 +550,25 @@ static char *dir_of(const char *path)
     return strndup(path, (size_t)(slash - path));
 }
 
+static bool config_line(void *ctx, unsigned int lineno, char *line, size_t len,
+                        enum tt_line_problem problem)
+{
+    struct cparser *p = ctx;
+
+    (void)len;
+    p->line = lineno;
+    if (problem == TT_LINE_TOO_LONG)
+        return cfail(p, "line too long (max %d bytes)", CONF_LINE_MAX);
+    if (problem == TT_LINE_NUL)
+        return cfail(p, "NUL byte in line");
+    return parse_line(p, line);
+}
+
 struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, char *err,
                                         size_t errsz)
 {
     struct cparser p = {.file = path, .err = err, .errsz = errsz, .now = now};
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    bool ok = true;
+    bool ok = true, read_error;
 
     p.c = calloc(1, sizeof(*p.c));
     p.dir = dir_of(path);
@@ -576,20 +588,11 @@ struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, c
     p.c->sender_req = TT_REQ_ENCRYPT;
     p.c->sender_action = TT_ACTION_MONITOR;
     p.c->dns_budget = TT_DEFAULT_DNS_BUDGET;
-    while (ok && (len = getline(&line, &cap, f)) >= 0) {
-        p.line++;
-        if (len > 0 && line[len - 1] == '\n')
-            line[--len] = '\0';
-        if (len > 0 && line[len - 1] == '\r')
-            line[--len] = '\0';
-        if (len > CONF_LINE_MAX)
-            ok = cfail(&p, "line too long (max %d bytes)", CONF_LINE_MAX);
-        else if (memchr(line, '\0', (size_t)len) != NULL)
-            ok = cfail(&p, "NUL byte in line");
-        else
-            ok = parse_line(&p, line);
+    if (!tt_each_line(f, CONF_LINE_MAX, config_line, &p, &read_error)) {
+        if (read_error)
+            snprintf(err, errsz, "%s: read error: %s", path, strerror(errno));
+        ok = false;
     }
-    free(line);
     if (ok)
         ok = set_string(&p, &p.c->path, path);
     if (ok && p.c->socket == NULL)

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "address.h"
+#include "lines.h"
 #include "tls_state.h"
 
 #define ARENA_CHUNK (256 * 1024)
@@ -505,14 +506,24 @@ static bool parse_line(struct parser *p, char *line)
     return add_entry(p, &e);
 }
 
+static bool table_line(void *ctx, unsigned int lineno, char *line, size_t len,
+                       enum tt_line_problem problem)
+{
+    struct parser *p = ctx;
+
+    p->line = lineno;
+    if (problem == TT_LINE_TOO_LONG)
+        return fail(p, "line too long (%zu bytes, max %d)", len, TT_TABLE_LINE_MAX);
+    if (problem == TT_LINE_NUL)
+        return fail(p, "NUL byte in line");
+    return parse_line(p, line);
+}
+
 struct tt_table *tt_table_load_stream(FILE *f, const char *name, const struct tt_trust *trust,
                                       char *err, size_t errsz)
 {
     struct parser p = {.trust = trust, .file = name, .err = err, .errsz = errsz};
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t len;
-    bool ok = true;
+    bool read_error;
 
     p.t = calloc(1, sizeof(*p.t));
     if (p.t == NULL || !rehash(p.t, 64)) {
@@ -520,25 +531,9 @@ struct tt_table *tt_table_load_stream(FILE *f, const char *name, const struct tt
         free(p.t);
         return NULL;
     }
-    while (ok && (len = getline(&line, &cap, f)) >= 0) {
-        p.line++;
-        if (len > 0 && line[len - 1] == '\n')
-            line[--len] = '\0';
-        if (len > 0 && line[len - 1] == '\r')
-            line[--len] = '\0';
-        if (len > TT_TABLE_LINE_MAX)
-            ok = fail(&p, "line too long (%zd bytes, max %d)", len, TT_TABLE_LINE_MAX);
-        else if (memchr(line, '\0', (size_t)len) != NULL)
-            ok = fail(&p, "NUL byte in line");
-        else
-            ok = parse_line(&p, line);
-    }
-    if (ok && ferror(f)) {
-        snprintf(err, errsz, "%s: read error: %s", name, strerror(errno));
-        ok = false;
-    }
-    free(line);
-    if (!ok) {
+    if (!tt_each_line(f, TT_TABLE_LINE_MAX, table_line, &p, &read_error)) {
+        if (read_error)
+            snprintf(err, errsz, "%s: read error: %s", name, strerror(errno));
         tt_table_free(p.t);
         return NULL;
     }
