@@ -32,7 +32,9 @@
 #include "tag.h"
 #include "tls_state.h"
 
-/* Most Authentication-Results headers we track per message (beyond that: OnError). */
+/* Spellings of the tag's name tracked per message (beyond that: tempfail). */
+#define MAX_TAG_GROUPS 4
+/* Most Authentication-Results headers we track per message (beyond that: tempfail). */
 #define MAX_AR_TRACKED 4096
 
 #define TLS_MACROS                                                                                 \
@@ -41,10 +43,22 @@
 
 struct txn {
     char queueid[32];
-    char from_log[260];                            /* escaped sender, for the log */
-    struct tt_verdict verdict;                     /* strictest over MAIL and accepted RCPTs */
-    unsigned int tag_count;                        /* incoming copies of our tag header */
-    unsigned int ar_count;                         /* incoming Authentication-Results headers */
+    char from_log[260];        /* escaped sender, for the log */
+    struct tt_verdict verdict; /* strictest over MAIL and accepted RCPTs */
+    /*
+     * Incoming copies of our tag, grouped by the name as the MTA gave it
+     * (case-insensitively): a name with blanks before the colon (obsolete
+     * syntax) is another name to the MTA's header index, so each group is
+     * deleted under its own name.
+     */
+    struct {
+        char name[80];
+        unsigned int count;
+    } tags[MAX_TAG_GROUPS];
+    unsigned int ntags, tag_count;
+    bool tag_overflow;
+    bool ar_odd;           /* our Authentication-Results under a malformed name */
+    unsigned int ar_count; /* incoming Authentication-Results headers */
     unsigned int ar_ours[MAX_AR_TRACKED / 32 + 1]; /* bitmap: AR index i carries our id */
     bool ar_overflow;
     bool active;
@@ -395,23 +409,58 @@ static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
     return SMFIS_CONTINUE;
 }
 
+/* Header name match, ignoring case and blanks before the colon. */
+static bool name_is(const char *raw, const char *want, bool *exact)
+{
+    size_t n = strlen(want);
+
+    *exact = strcasecmp(raw, want) == 0;
+    if (*exact)
+        return true;
+    if (strncasecmp(raw, want, n) != 0)
+        return false;
+    return raw[n + strspn(raw + n, " \t")] == '\0';
+}
+
+/* Count one incoming copy of the tag under its spelling. */
+static void count_tag(struct txn *t, const char *name)
+{
+    unsigned int i;
+
+    t->tag_count++;
+    for (i = 0; i < t->ntags; i++) {
+        if (strcasecmp(t->tags[i].name, name) == 0) {
+            t->tags[i].count++;
+            return;
+        }
+    }
+    if (t->ntags == MAX_TAG_GROUPS || strlen(name) >= sizeof(t->tags[0].name)) {
+        t->tag_overflow = true;
+        return;
+    }
+    snprintf(t->tags[t->ntags].name, sizeof(t->tags[0].name), "%s", name);
+    t->tags[t->ntags++].count = 1;
+}
+
 static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 {
     struct conn *c = smfi_getpriv(ctx);
     struct tt_snapshot *snap;
-    bool forged;
+    bool forged, exact;
 
     if (c != NULL) {
         const struct tt_config *cfg = cfg_of(c);
 
         if (c->internal)
             return SMFIS_CONTINUE;
-        if (strcasecmp(name, cfg->tag_header) == 0) {
-            c->t.tag_count++;
-        } else if (cfg->auth_results && strcasecmp(name, "Authentication-Results") == 0) {
-            unsigned int i = c->t.ar_count++;
+        if (name_is(name, cfg->tag_header, &exact)) {
+            count_tag(&c->t, name);
+        } else if (cfg->auth_results && name_is(name, "Authentication-Results", &exact)) {
+            unsigned int i = exact ? c->t.ar_count++ : 0;
 
-            if (tt_authres_is_ours(value, c->authserv)) {
+            if (!exact) {
+                c->t.ar_odd = c->t.ar_odd || tt_authres_is_ours(value, c->authserv);
+            } else if (tt_authres_is_ours(value, c->authserv)) {
                 if (i < MAX_AR_TRACKED)
                     c->t.ar_ours[i / 32] |= 1u << (i % 32);
                 else
@@ -422,7 +471,7 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
     }
     /* No session state (OnError accept after a failed allocation): refuse forgeries. */
     snap = tt_snapshot_get();
-    forged = strcasecmp(name, tt_snapshot_config(snap)->tag_header) == 0;
+    forged = name_is(name, tt_snapshot_config(snap)->tag_header, &exact);
     tt_snapshot_put(snap);
     if (forged) {
         tt_log(LOG_ERR, "forged %s header in a session without state; tempfail", name);
@@ -436,14 +485,15 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 static bool strip_forgeries(SMFICTX *ctx, struct conn *c)
 {
     const struct tt_config *cfg = cfg_of(c);
-    unsigned int i;
+    unsigned int g, i;
 
-    if (c->t.ar_overflow)
+    if (c->t.ar_overflow || c->t.tag_overflow || c->t.ar_odd)
         return false;
-    for (i = c->t.tag_count; i >= 1; i--)
-        if (tt_fault("chgheader") ||
-            smfi_chgheader(ctx, cfg->tag_header, (int)i, NULL) != MI_SUCCESS)
-            return false;
+    for (g = 0; g < c->t.ntags; g++)
+        for (i = c->t.tags[g].count; i >= 1; i--)
+            if (tt_fault("chgheader") ||
+                smfi_chgheader(ctx, c->t.tags[g].name, (int)i, NULL) != MI_SUCCESS)
+                return false;
     for (i = c->t.ar_count; i >= 1; i--)
         if (i - 1 < MAX_AR_TRACKED && (c->t.ar_ours[(i - 1) / 32] & (1u << ((i - 1) % 32))) &&
             smfi_chgheader(ctx, "Authentication-Results", (int)i, NULL) != MI_SUCCESS)

@@ -102,6 +102,25 @@ def main(sock):
                   "other.example; spf=pass"], "our forged result replaced, foreign one kept", ars)
     s.close()
 
+    # Obsolete syntax: blanks between the name and the colon. The MTA indexes
+    # "X-TLS-Trust " apart from "X-TLS-Trust"; each spelling is deleted under
+    # its own name.
+    s, r = session(sock)
+    s.rcpt("<b@receiver.test>")
+    for name in ("X-TLS-Trust ", "x-tls-trust\t", "X-TLS-Trust", "X-TLS-TRUST "):
+        s.header(name, "trusted; forged")
+    r = s.eom()
+    tags = s.count("X-TLS-Trust") + s.count("X-TLS-Trust ") + s.count("x-tls-trust\t")
+    check(r == "c" and len(tags) == 1 and "forged" not in tags[0],
+          "tag names with blanks before the colon: deleted too", (r, s.headers))
+    s.close()
+    s, r = session(sock)
+    s.rcpt("<b@receiver.test>")
+    s.header("Authentication-Results ", "mx.receiver.test; x-tls=pass")
+    r = s.eom()
+    check(r == "y", "our Authentication-Results under a malformed name: refused", r)
+    s.close()
+
     failed = results.count(False)
     print("%d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0
