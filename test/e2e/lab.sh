@@ -19,6 +19,7 @@
 #   TLSTRUST_E2E_KEEP=1 keep the work dir after the run, for debugging
 #   TLSTRUST_E2E_CACHE  where the extracted sendmail packages are kept
 #                       (default: REPO/build/e2e-cache)
+#   LAB_QUIET=1         no "# ..." progress lines on stderr
 # All state lives in LAB_* variables.
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,10 +36,10 @@ LAB_SM_QUEUE=
 LAB_SM_ROOT=           # extracted sendmail packages
 LAB_REPLY=             # see lab_send
 LAB_TX=                # swaks transcript of the last lab_send
-declare -A LAB_MILTER_PID=() LAB_MILTER_SOCK=() LAB_MILTER_DIR=()
+declare -A LAB_MILTER_PID=() LAB_MILTER_SOCK=() LAB_MILTER_DIR=() LAB_MILTER_USER=()
 declare -A LAB_USED_PORTS=()
 
-lab_log() { printf '# %s\n' "$*" >&2; }
+lab_log() { [[ -n ${LAB_QUIET:-} ]] || printf '# %s\n' "$*" >&2; }
 lab_die() { printf 'lab: %s\n' "$*" >&2; exit 1; }
 
 # True when PATH or one of its ancestors is world-writable (Sendmail refuses those).
@@ -149,10 +150,12 @@ lab_milter_write() {
 # tlstrust-milter e2e config ($1)
 Socket          ${LAB_MILTER_SOCK[$1]}
 TrustedNetwork  redsegura $LAB_PKI/network.pem
+TrustedNetwork  aliada $LAB_PKI/aliada.pem
 DomainTable     domains.table
 DefaultAction   defer
 AuthservID      mx.receiver.test
 AuthResults     yes
+UserID          ${LAB_MILTER_USER[$1]}
 LogLevel        debug
 Syslog          no
 EOF
@@ -173,10 +176,14 @@ lab_milter_start() {
         mkdir -p "$d"
         chmod 755 "$d"
         LAB_MILTER_DIR[$name]=$d
+        # Unprivileged after opening the socket, as deployed. The unix socket is
+        # made 0660 for UserID's group: the postfix group lets smtpd connect.
         if [[ $kind == unix ]]; then
             LAB_MILTER_SOCK[$name]=unix:$d/milter.sock
+            LAB_MILTER_USER[$name]=nobody:postfix
         else
             LAB_MILTER_SOCK[$name]=inet:$(lab_free_port)@127.0.0.1
+            LAB_MILTER_USER[$name]=nobody
         fi
         lab_milter_write "$name"
     fi
@@ -186,11 +193,7 @@ lab_milter_start() {
 lab_milter_spawn() {
     local name=$1 d=${LAB_MILTER_DIR[$1]} sock=${LAB_MILTER_SOCK[$1]} i
     rm -f "${sock#unix:}"
-    # umask 011: the unix socket must be connectable by Postfix's smtpd (user postfix).
-    (
-        umask 011
-        exec "$LAB_MILTER_BIN" -f -c "$d/tlstrust.conf" -p "$sock"
-    ) >>"$d/milter.log" 2>&1 &
+    "$LAB_MILTER_BIN" -f -c "$d/tlstrust.conf" -p "$sock" >>"$d/milter.log" 2>&1 &
     LAB_MILTER_PID[$name]=$!
     LAB_PIDS+=("$!")
     for ((i = 0; i < 100; i++)); do
@@ -208,6 +211,7 @@ lab_milter_spawn() {
 
 lab_milter_log() { printf '%s\n' "${LAB_MILTER_DIR[$1]}/milter.log"; }
 lab_milter_hup() { kill -HUP "${LAB_MILTER_PID[$1]}"; }
+lab_milter_alive() { kill -0 "${LAB_MILTER_PID[$1]}" 2>/dev/null; }
 lab_milter_kill9() { kill -9 "${LAB_MILTER_PID[$1]}"; wait "${LAB_MILTER_PID[$1]}" 2>/dev/null || true; }
 lab_milter_inet_port() { local s=${LAB_MILTER_SOCK[$1]#inet:}; echo "${s%@*}"; }
 
@@ -498,7 +502,9 @@ lab_code() {
 # Sendmail: qf file) carrying X-Test-Id: MTA-ID; waits up to WAIT seconds
 # (default 0) for Postfix to relay it. Prints nothing when there is none.
 lab_msg_file() {
-    local mta=$1 tid="$1-$2" wait=${3:-0} i f
+    local mta=$1 tid="$1-$2" wait=${3:-0} i f tx=$LAB_DIR/tx/$1-$2.txt
+    # Only a message the MTA accepted is worth waiting for.
+    if [[ -r $tx && $(lab_final_reply "$tx") != 2* ]]; then wait=0; fi
     for ((i = 0; i <= wait * 5; i++)); do
         if [[ $mta == postfix ]]; then
             f=$(grep -lx -F "X-Test-Id: $tid" -r "$LAB_SINK_DIR" 2>/dev/null | head -n1 || true)

@@ -6,7 +6,8 @@
 #
 # Outputs in DIR:
 #   network.pem        trusted-network bundle for the milter: root + intermediate + no-CN CA
-#   mta-cafile.pem     the MTAs' CAfile: the network CAs + the outside CA
+#   aliada.pem         a second trusted network's bundle ("Rede Aliada CA")
+#   mta-cafile.pem     the MTAs' CAfile: both networks' CAs + the outside CA
 #   server.pem/.key    mx.receiver.test, issued by the network root
 #   client-NAME.pem/.key for NAME in:
 #     root      mail.ministerio.test, issued by the network root
@@ -15,6 +16,7 @@
 #     subj      mail.subj.test, issued by the network root (matches subject=*.subj.test)
 #     rogue     mail.ministerio.test, issued by a rogue CA whose DN is identical to the root's
 #     outside   mail.outside.test, issued by a CA the MTAs trust but the network does not
+#     aliada    mail.aliada.test, issued by the second network's CA
 #     enc       spaces, '+', '(', '/', '"' and UTF-8 in O and CN, issued by the intermediate
 #     inject    CR LF and a fake header inside the CN, issued by the intermediate
 set -euo pipefail
@@ -91,6 +93,8 @@ selfsigned_ca nocnca '/C=ES/O=Red Segura Sin CN/OU=Test'
 # Same DN byte for byte as the network root, different key.
 selfsigned_ca rogue "$ROOT_DN"
 selfsigned_ca outside '/C=FR/O=Outside Org/CN=Outside CA'
+# A second trusted network, to tell networks apart.
+selfsigned_ca aliadaca '/C=PT/O=Rede Aliada/CN=Rede Aliada CA'
 
 cmp -s <(openssl x509 -in root.pem -noout -subject -nameopt RFC2253) \
     <(openssl x509 -in rogue.pem -noout -subject -nameopt RFC2253) ||
@@ -106,6 +110,7 @@ issue client-nocn '/C=ES/O=Nocn/CN=mail.nocn.test' nocnca client
 issue client-subj '/C=ES/O=Subj/CN=mail.subj.test' root client
 issue client-rogue '/C=ES/O=Ministerio/CN=mail.ministerio.test' rogue client
 issue client-outside '/C=FR/O=Outside Org/CN=mail.outside.test' outside client
+issue client-aliada '/C=PT/O=Aliada/CN=mail.aliada.test' aliadaca client
 # -subj needs '+' and '/' escaped with a backslash; the stored values are
 #   O  = Red "Segura" + (Pruebas) / Ñandú
 #   CN = José "mx" + (uno) / ministerio.test
@@ -115,7 +120,8 @@ issue client-inject $'/C=ES/O=Inject/CN=evil.test\r\nX-Injected: yes' int client
 
 # Bundles.
 cat root.pem int.pem nocnca.pem >network.pem
-cat network.pem outside.pem >mta-cafile.pem
+cp aliadaca.pem aliada.pem
+cat network.pem aliada.pem outside.pem >mta-cafile.pem
 # Client chain files (leaf + intermediate) for clients that send their chain.
 cat client-int.pem int.pem >client-int-chain.pem
 
@@ -123,13 +129,14 @@ cat client-int.pem int.pem >client-int-chain.pem
 for c in root int nocn subj enc inject; do
     openssl verify -CAfile network.pem "client-$c.pem" >/dev/null
 done
-for c in rogue outside; do
+for c in rogue outside aliada; do
     if openssl verify -CAfile network.pem "client-$c.pem" >/dev/null 2>&1; then
         echo "pki.sh: client-$c unexpectedly verifies against the network" >&2
         exit 1
     fi
 done
 openssl verify -CAfile mta-cafile.pem client-outside.pem >/dev/null
+openssl verify -CAfile aliada.pem client-aliada.pem >/dev/null
 openssl verify -CAfile mta-cafile.pem server.pem >/dev/null
 
 # CA keys are not needed after this; keep them only for debugging a failed run.

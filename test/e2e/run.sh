@@ -2,9 +2,10 @@
 # Real-MTA end-to-end suite (issue 3): tlstrust-milter behind a private Postfix
 # and a private Sendmail, driven by swaks over real TLS with a test PKI.
 #
-# Usage: test/e2e/run.sh [--mta postfix|sendmail] [--lab-only] [--only N[,N...]]
+# Usage: test/e2e/run.sh [--mta postfix|sendmail] [--lab-only] [--only N[,N...]] [MILTER]
+#   MILTER       the tlstrust-milter binary (default: $TLSTRUST_MILTER, else build/milter/)
 #   --lab-only   no milter: check only that the lab works (MTAs, TLS, client certs)
-#   --only 1,7   run only these scenarios (0 = lab checks, always cheap)
+#   --only 1,7   run only these scenarios (0 = lab checks, base = untagged baseline)
 # Prints TAP ("ok N - name") and ends with "N passed, N failed"; exits 1 on any failure.
 # Needs root, postfix, swaks, m4, openssl, libwrap0, liblockfile1 (scripts/install-deps).
 set -euo pipefail
@@ -20,8 +21,9 @@ while (($#)); do
     --mta) MTAS=("$2"); shift 2 ;;
     --lab-only) LAB_ONLY=1; shift ;;
     --only) ONLY=",$2,"; shift 2 ;;
-    -h | --help) sed -n '2,9s/^# \{0,1\}//p' "$0"; exit 0 ;;
-    *) echo "run.sh: unknown argument $1" >&2; exit 2 ;;
+    -h | --help) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+    *) LAB_MILTER_BIN=$1; shift ;;
     esac
 done
 
@@ -137,7 +139,11 @@ want_tag() {
 # want_header MTA ID NAME COUNT [ERE]: COUNT headers NAME (matching ERE when given).
 want_header() {
     local vals n
-    vals=$(lab_header "$1" "$2" "$3" 15)
+    if [[ -z $(lab_msg_file "$1" "$2" 15) ]]; then
+        echo "no stored message for $1-$2"
+        return 1
+    fi
+    vals=$(lab_header "$1" "$2" "$3" 0)
     [[ -n ${5:-} ]] && vals=$(grep -E -- "$5" <<<"$vals" || true)
     n=$(grep -c . <<<"$vals" || true)
     [[ $n == "$4" ]] && return 0
@@ -197,7 +203,6 @@ s0() {
     check "$m: 0 lab: message stored and readable" want_header "$m" s0-plain X-Test-Id 1
     for c in root int nocn outside enc rogue; do
         lab_send "$m" "s0-$c" tls13 "$c" x@example.org b@receiver.test
-        if [[ $LAB_ONLY == 0 && $c == rogue ]]; then continue; fi
         check "$m: 0 lab: TLS 1.3 with client-$c accepted" want_accepted
         if [[ $m == postfix ]]; then
             if [[ $c == rogue ]]; then
@@ -234,6 +239,9 @@ s1() {
     lab_send "$m" s1-defer plain - x@ministerio.test b@receiver.test
     check "$m: 1 plaintext from trusted/defer domain: 450 4.7.10" want_code "450 4.7.10"
     check "$m: 1 deferred message not delivered" want_no_msg "$m" s1-defer
+    check "$m: 1 decision logged with rule, result and action" \
+        want_log "$(lab_milter_log "$(milter_of "$m")")" \
+        '<x@ministerio\.test>.*rule="?from:ministerio\.test"? .*result=fail .*action=defer'
     lab_send "$m" s1-reject plain - x@sub.ministerio.test b@receiver.test
     check "$m: 1 plaintext from trusted/reject domain: 550 5.7.10" want_code "550 5.7.10"
     check "$m: 1 rejected message not delivered" want_no_msg "$m" s1-reject
@@ -266,6 +274,13 @@ s3() {
     done
     lab_send "$m" s3-named tls root x@red.test b@receiver.test
     check "$m: 3 member certificate to a trusted:redsegura rule: accepted" want_accepted
+    # A second network (aliada): trusted, but with its own name.
+    lab_send "$m" s3-aliada tls aliada x@ministerio.test b@receiver.test
+    check "$m: 3 other network's certificate to a trusted rule: accepted" want_accepted
+    check "$m: 3 other network's certificate tagged trusted, network=aliada" \
+        want_tag "$m" s3-aliada "$(lvl trusted)" "$(kv network=aliada)" '!redsegura'
+    lab_send "$m" s3-aliada-named tls aliada x@red.test b@receiver.test
+    check "$m: 3 other network's certificate to a trusted:redsegura rule: 550 5.7.1" want_code "550 5.7.1"
     check "$m: 3 tag names subject and issuer of the root member" \
         want_tag "$m" s3-root "$(qv subject 'mail\.ministerio\.test')" "$(qv issuer 'Red Segura CA')"
     check "$m: 3 tag names the no-CN issuer by its O" \
@@ -321,7 +336,7 @@ s7() {
     check "$m: 7 forged Authentication-Results with our authserv-id removed" \
         want_header "$m" s7 Authentication-Results 0 'forged'
     check "$m: 7 our Authentication-Results present once" \
-        want_header "$m" s7 Authentication-Results 1 '^mx\.receiver\.test;'
+        want_header "$m" s7 Authentication-Results 1 '^mx\.receiver\.test; *x-tls=pass smtp\.version=TLSv1\.[23]'
     check "$m: 7 foreign Authentication-Results kept" \
         want_header "$m" s7 Authentication-Results 1 '^other\.example;'
 }
@@ -331,7 +346,7 @@ s8() {
     lab_send "$m" s8 plain - x@example.org a@receiver.test,c@protected.receiver.test,b@receiver.test
     check "$m: 8 protected recipient over plaintext: 550 5.7.10" \
         want_rcpt_code c@protected.receiver.test "550 5.7.10"
-    check "$m: 8 other recipients accepted at RCPT" want_rcpt_code a@receiver.test "250"
+    check "$m: 8 other recipients accepted at RCPT" want_rcpt_code a@receiver.test "250 2.1.5"
     check "$m: 8 message accepted for the others" want_final_accepted
     check "$m: 8 delivered to exactly the two others" want_rcpts "$m" s8 a@receiver.test b@receiver.test
 }
@@ -376,7 +391,7 @@ s11() {
     loop=$LAB_DIR/$m-s11-loop.txt
     stop=$LAB_DIR/$m-s11-stop
     : >"$loop"
-    # Sessions in a loop while the table is changed and SIGHUP sent (three times).
+    # Sessions in a loop while the table is changed and SIGHUP sent ten times.
     (
         i=0
         while [[ ! -e $stop ]] || ((i < 10)); do
@@ -391,15 +406,17 @@ s11() {
     LAB_TABLE="${BASE_TABLE}from:newrule.test encrypt reject
 "
     lab_milter_write "$mi"
-    for i in 1 2 3; do
-        lab_milter_hup "$mi"
-        sleep 0.4
+    for ((i = 0; i < 10; i++)); do
+        lab_milter_hup "$mi" || true
+        sleep 0.2
     done
     touch "$stop"
     wait "$pid" || true
+    check "$m: 11 milter still running after 10 SIGHUPs" lab_milter_alive "$mi"
+    lab_milter_alive "$mi" || lab_milter_spawn "$mi"
     n=$(wc -l <"$loop")
     bad=$(grep -v ' 250 ' "$loop" || true)
-    check "$m: 11 no session failed across 3 reloads ($n sessions)" \
+    check "$m: 11 no session failed across 10 reloads ($n sessions)" \
         want_true "failed sessions: $bad" test -z "$bad" -a "$n" -ge 10
     check "$m: 11 sessions during reload tagged trusted" want_tag "$m" s11-loop-5 "$(lvl trusted)"
 
@@ -409,7 +426,7 @@ s11() {
     # A broken table: the reload fails, names file:line, the old policy stays.
     line=$(($(printf '%s' "$LAB_TABLE" | wc -l) + 1))
     printf '%sfrom:broken.test  no-such-requirement reject\n' "$LAB_TABLE" >"${LAB_MILTER_DIR[$mi]}/domains.table"
-    lab_milter_hup "$mi"
+    lab_milter_hup "$mi" || true
     check "$m: 11 broken table: 'reload failed: FILE:$line:' logged" \
         want_log "$(lab_milter_log "$mi")" "reload failed: .*domains\\.table:$line:"
     lab_send "$m" s11-broken plain - x@newrule.test b@receiver.test
@@ -420,7 +437,7 @@ s11() {
     # Back to the base table for what follows.
     LAB_TABLE=$BASE_TABLE
     lab_milter_write "$mi"
-    lab_milter_hup "$mi"
+    if lab_milter_alive "$mi"; then lab_milter_hup "$mi"; else lab_milter_spawn "$mi"; fi
     sleep 0.5
 }
 
@@ -430,14 +447,18 @@ s12() {
     dir=$LAB_DIR/$m-s12
     stop=$dir/stop
     mkdir -p "$dir"
-    # Three concurrent client loops; the milter is killed with SIGKILL while they
-    # run, stays down for 2 s and is restarted.
+    # Three concurrent client loops (two TLS with a member certificate, one
+    # plaintext); the milter is killed with SIGKILL while they run, stays down
+    # for 3 s and is restarted. The loops are timed, not counted, so a slow
+    # machine still has sessions before, during and after the outage.
     for k in 1 2 3; do
         (
             i=0
+            mode=tls cert=root
+            ((k == 3)) && mode=plain cert=-
             while [[ ! -e $stop ]]; do
                 i=$((i + 1))
-                lab_send "$m" "s12-$k-$i" tls root x@example.org b@receiver.test
+                lab_send "$m" "s12-$k-$i" "$mode" "$cert" x@example.org b@receiver.test
                 echo "s12-$k-$i $(lab_code "$LAB_REPLY")" >>"$dir/replies"
             done
         ) &
@@ -446,7 +467,7 @@ s12() {
     done
     sleep 1
     lab_milter_kill9 "$mi"
-    sleep 2
+    sleep 3
     lab_milter_spawn "$mi"
     sleep 1.5
     touch "$stop"
@@ -460,8 +481,6 @@ s12() {
         want_true "bad replies: $bad" test -z "$bad"
     check "$m: 12 sessions while the milter was down got 4xx (tempfail)" \
         want_true "no 4xx seen: the kill did not hit traffic" test "$n4" -gt 0
-    check "$m: 12 mail accepted again after the milter restarted" \
-        want_true "no 250 seen" test "$n2" -gt 0
     lost=
     while read -r id r; do
         [[ $r == 250* ]] || continue
@@ -469,6 +488,9 @@ s12() {
     done <"$dir/replies"
     check "$m: 12 every accepted message was delivered or queued (none lost)" \
         want_true "accepted but not stored:$lost" test -z "$lost"
+    lab_send "$m" s12-after tls root x@ministerio.test b@receiver.test
+    check "$m: 12 after the restart mail is accepted and tagged again" \
+        want_tag "$m" s12-after "$(lvl trusted)" "$(kv policy=pass)" "$AUTHSERV"
 }
 
 # ---------------------------------------------------------------- main
