@@ -15,8 +15,9 @@ void tt_domain_normalize(char *d)
     for (n = 0; d[n] != '\0'; n++)
         if (d[n] >= 'A' && d[n] <= 'Z')
             d[n] = (char)(d[n] - 'A' + 'a');
-    if (n > 0 && d[n - 1] == '.')
-        d[n - 1] = '\0';
+    /* Every trailing dot: "example.org.." must not slip past a rule for example.org. */
+    while (n > 0 && d[n - 1] == '.')
+        d[--n] = '\0';
 }
 
 enum tt_addr_kind tt_addr_domain(const char *addr, char *out, size_t outsz)

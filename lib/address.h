@@ -26,7 +26,7 @@ enum tt_addr_kind {
  */
 enum tt_addr_kind tt_addr_domain(const char *addr, char *out, size_t outsz);
 
-/* Lower-case ASCII letters and drop one trailing dot, in place. */
+/* Lower-case ASCII letters and drop trailing dots, in place. */
 void tt_domain_normalize(char *d);
 
 #endif

@@ -45,6 +45,9 @@ static void domains(void **state)
     expect("<postmaster>", TT_ADDR_NODOMAIN, "");
     expect("<user@>", TT_ADDR_NODOMAIN, "");
     expect("<user@.>", TT_ADDR_NODOMAIN, "");
+    /* Found by fuzz_address: every trailing dot goes (test/fuzz/regress/address). */
+    expect("<user@secretaria.example..>", TT_ADDR_DOMAIN, "secretaria.example");
+    expect("u@..", TT_ADDR_NODOMAIN, "");
     expect("<user@example.org", TT_ADDR_INVALID, NULL);
     expect("<us\xc3\xa9r@\xc3\xa9xample.ORG>", TT_ADDR_DOMAIN, "\xc3\xa9xample.org");
     /* A 1,000-character address still yields its domain; beyond the cap it is refused. */
