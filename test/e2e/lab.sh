@@ -9,6 +9,7 @@
 #   lab_milter_start sm inet       # milter for Sendmail (inet socket)
 #   lab_postfix_start pf           # Postfix -> smtp-sink, milter "pf"
 #   lab_sendmail_start sm          # Sendmail, queue only, milter "sm"
+#   lab_dns_start FILE             # ldns-testns with canned answers (DNS scenarios)
 #   lab_send postfix ID tls13 root a@ministerio.test b@receiver.test
 #   echo "$LAB_REPLY"; lab_header postfix ID X-TLS-Trust
 #
@@ -37,6 +38,9 @@ LAB_SM_ROOT=           # extracted sendmail packages
 LAB_REPLY=             # see lab_send
 LAB_TX=                # swaks transcript of the last lab_send
 declare -A LAB_MILTER_PID=() LAB_MILTER_SOCK=() LAB_MILTER_DIR=() LAB_MILTER_USER=()
+declare -A LAB_MILTER_EXTRA=()   # extra config lines per milter (see lab_milter_write)
+LAB_DNS_PORT=          # ldns-testns, once lab_dns_start ran
+LAB_DNS_LOG=
 declare -A LAB_USED_PORTS=()
 
 lab_log() { [[ -n ${LAB_QUIET:-} ]] || printf '# %s\n' "$*" >&2; }
@@ -159,6 +163,7 @@ UserID          ${LAB_MILTER_USER[$1]}
 LogLevel        debug
 Syslog          no
 EOF
+    printf '%s' "${LAB_MILTER_EXTRA[$1]:-}" >>"$d/tlstrust.conf"
 }
 
 # lab_milter_start NAME unix|inet: start a milter in the foreground (-f),
@@ -214,6 +219,44 @@ lab_milter_hup() { kill -HUP "${LAB_MILTER_PID[$1]}"; }
 lab_milter_alive() { kill -0 "${LAB_MILTER_PID[$1]}" 2>/dev/null; }
 lab_milter_kill9() { kill -9 "${LAB_MILTER_PID[$1]}"; wait "${LAB_MILTER_PID[$1]}" 2>/dev/null || true; }
 lab_milter_inet_port() { local s=${LAB_MILTER_SOCK[$1]#inet:}; echo "${s%@*}"; }
+
+# lab_milter_reload NAME: rewrite NAME's config, SIGHUP, and wait up to 5 s
+# for the milter to log the outcome; fails when the reload failed.
+lab_milter_reload() {
+    local log=${LAB_MILTER_DIR[$1]}/milter.log n i
+    lab_milter_write "$1"
+    n=$(grep -cE 'reloaded |reload failed' "$log" || true)
+    lab_milter_hup "$1"
+    for ((i = 0; i < 50; i++)); do
+        if (($(grep -cE 'reloaded |reload failed' "$log" || true) > n)); then
+            [[ $(grep -E 'reloaded |reload failed' "$log" | tail -n1) == *'reloaded '* ]]
+            return
+        fi
+        sleep 0.1
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------- DNS
+
+# lab_dns_start ANSWERS: ldns-testns serving ANSWERS (canned replies) on a
+# random port; sets LAB_DNS_PORT. It binds the IPv4 wildcard (no option to
+# do otherwise), but the milter only ever asks 127.0.0.1@LAB_DNS_PORT.
+# -v logs each query to LAB_DNS_LOG. Stopped by lab_cleanup.
+lab_dns_start() {
+    local i
+    command -v ldns-testns >/dev/null || lab_die "ldns-testns not found (package ldnsutils)"
+    LAB_DNS_LOG=$LAB_DIR/ldns-testns.log
+    ldns-testns -v -r "$1" >"$LAB_DNS_LOG" 2>&1 &
+    LAB_PIDS+=("$!")
+    for ((i = 0; i < 100; i++)); do
+        LAB_DNS_PORT=$(sed -n 's/^Listening on port \([0-9]*\).*/\1/p' "$LAB_DNS_LOG" | head -n1)
+        [[ -n $LAB_DNS_PORT ]] && return 0
+        sleep 0.1
+    done
+    cat "$LAB_DNS_LOG" >&2
+    lab_die "ldns-testns did not start"
+}
 
 # ---------------------------------------------------------------- Postfix
 

@@ -493,6 +493,43 @@ s12() {
         want_tag "$m" s12-after "$(lvl trusted)" "$(kv policy=pass)" "$AUTHSERV"
 }
 
+# 13: the DNS policy zone (issue 6) through the real MTA: ldns-testns plays a
+# validating resolver (canned answers, AD set per entry), the milter asks it.
+s13() {
+    local m=$1 mi log
+    mi=$(milter_of "$m")
+    log=$(lab_milter_log "$mi")
+    [[ -n $LAB_DNS_PORT ]] || lab_dns_start "$LAB_SRC/dns-answers.data"
+    LAB_MILTER_EXTRA[$mi]="DnsResolver     127.0.0.1@$LAB_DNS_PORT
+PolicyZone      redsegura policy.redsegura.test
+"
+    check "$m: 13 milter reloaded with DnsResolver and PolicyZone" lab_milter_reload "$mi"
+
+    lab_send "$m" s13-plain plain - x@zonal.test b@receiver.test
+    check "$m: 13 plaintext from a zone domain (req=trusted, reject): 550 5.7.10" want_code "550 5.7.10"
+    check "$m: 13 refusal logged with rule zone:redsegura:zonal.test" \
+        want_log "$log" 'refused at MAIL .*<x@zonal\.test>.* rule="?zone:redsegura:zonal\.test"? .*reply=550 5\.7\.10'
+    check "$m: 13 the policy came from DNS (ldns-testns saw the TXT query)" \
+        want_log "$LAB_DNS_LOG" 'zonal\.test\.policy\.redsegura\.test\.[[:space:]]+IN[[:space:]]+TXT'
+
+    lab_send "$m" s13-member tls root x@zonal.test b@receiver.test
+    check "$m: 13 member certificate from a zone domain: accepted" want_accepted
+    check "$m: 13 tag: trusted, policy=pass, rule=\"zone:redsegura:zonal.test\"" \
+        want_tag "$m" s13-member "$(lvl trusted)" "$(kv network=redsegura)" "$(kv policy=pass)" \
+        "$(qv rule 'zone:redsegura:zonal\.test')" "$AUTHSERV"
+
+    # A record without the AD bit must not be enforced (PolicyZoneRequireDNSSEC).
+    lab_send "$m" s13-noad plain - x@sinad.test b@receiver.test
+    check "$m: 13 zone record without AD, plaintext: accepted (record ignored)" want_accepted
+    check "$m: 13 no-AD record: tag policy=none" want_tag "$m" s13-noad "$(lvl none)" "$(kv policy=none)"
+    check "$m: 13 no-AD record: log says it was ignored for lacking DNSSEC" \
+        want_log "$log" 'record at sinad\.test\.policy\.redsegura\.test ignored: answer not DNSSEC-validated'
+
+    # Back to the config without DNS for what follows.
+    unset "LAB_MILTER_EXTRA[$mi]"
+    lab_milter_reload "$mi" || lab_die "milter $mi: reload without DNS failed"
+}
+
 # ---------------------------------------------------------------- main
 
 echo "# tlstrust e2e: MTAs ${MTAS[*]}$( ((LAB_ONLY)) && echo ', lab only (no milter)')"
@@ -516,7 +553,7 @@ for m in "${MTAS[@]}"; do
     want_scenario 0 && s0 "$m"
     ((LAB_ONLY)) && continue
     want_scenario base && s_base "$m"
-    for s in 1 2 3 4 5 6 7 8 9 10 11 12; do
+    for s in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
         want_scenario "$s" && "s$s" "$m"
     done
 done
