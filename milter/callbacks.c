@@ -197,20 +197,29 @@ static void describe_client(struct conn *c, const char *hostname, const struct s
     tt_escape_quoted(raw, strlen(raw), c->client_log, sizeof(c->client_log));
 }
 
+/*
+ * Session state could not be allocated. Kept out of connect_cb so that the
+ * frame of every connect does not hold a whole struct conn (5 KiB) on the
+ * worker's fresh stack.
+ */
+static __attribute__((noinline)) sfsistat connect_nomem(SMFICTX *ctx)
+{
+    struct conn tmp = {.snap = tt_snapshot_get()};
+    sfsistat r = internal_error(ctx, &tmp, "cannot allocate session state");
+
+    tt_snapshot_put(tmp.snap);
+    /* Under OnError accept the session goes on stateless (header_cb checks forgeries). */
+    return r;
+}
+
 static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 {
     struct conn *c;
     const char *j;
 
     c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
-    if (c == NULL) {
-        struct conn tmp = {.snap = tt_snapshot_get()};
-        sfsistat r = internal_error(ctx, &tmp, "cannot allocate session state");
-
-        tt_snapshot_put(tmp.snap);
-        /* Under OnError accept the session goes on stateless (header_cb checks forgeries). */
-        return r;
-    }
+    if (c == NULL)
+        return connect_nomem(ctx);
     c->snap = tt_snapshot_get();
     describe_client(c, hostname, hostaddr, smfi_getsymval(ctx, "{client_resolve}"));
     c->internal = c->have_addr && tt_config_is_internal(cfg_of(c), &c->addr);

@@ -19,4 +19,14 @@ const struct tt_config *tt_snapshot_config(const struct tt_snapshot *s);
 /* Drop the configuration in force at shutdown. */
 void tt_snapshot_clear(void);
 
+/*
+ * Hand the freeing of retired configurations to one thread: once notify
+ * is set, a snapshot whose last reference goes away is queued and notify()
+ * is called (it must be async-signal-safe and quick); that thread then calls
+ * tt_snapshot_reap(). Without it, the last session frees it itself, which
+ * for a large table takes milliseconds inside an SMTP session.
+ */
+void tt_snapshot_set_reaper(void (*notify)(void));
+void tt_snapshot_reap(void);
+
 #endif
