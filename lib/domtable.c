@@ -39,11 +39,18 @@ struct entry {
 struct tt_table {
     struct entry *entries;
     size_t n, cap;
-    uint32_t *slots; /* entry index + 1; 0 = empty */
-    size_t nslots;   /* power of two */
+    /*
+     * Each slot: the key's hash in the high half, entry index + 1 in the
+     * low half (0 = empty), so a probe that misses never touches an entry.
+     */
+    uint64_t *slots;
+    size_t nslots; /* power of two */
     struct arena_chunk *arena;
     bool v4len[33];
     bool v6len[129];
+    /* The prefix lengths in use, longest first, for address lookups. */
+    uint8_t v4lens[33], v6lens[129];
+    unsigned int nv4lens, nv6lens;
 };
 
 static void *arena_alloc(struct tt_table *t, size_t n)
@@ -98,7 +105,13 @@ static const struct entry *find(const struct tt_table *t, enum tt_key_type type,
     if (t->nslots == 0)
         return NULL;
     while (t->slots[i] != 0) {
-        const struct entry *e = &t->entries[t->slots[i] - 1];
+        const struct entry *e;
+
+        if ((uint32_t)(t->slots[i] >> 32) != h) {
+            i = (i + 1) & mask;
+            continue;
+        }
+        e = &t->entries[(uint32_t)t->slots[i] - 1];
 
         if (e->hash == h && e->rule.type == type && e->hklen == n && memcmp(e->hkey, k, n) == 0)
             return e;
@@ -110,7 +123,7 @@ static const struct entry *find(const struct tt_table *t, enum tt_key_type type,
 static bool rehash(struct tt_table *t, size_t want)
 {
     size_t nslots = 64, i;
-    uint32_t *slots;
+    uint64_t *slots;
 
     while (nslots < want * 2)
         nslots *= 2;
@@ -122,7 +135,7 @@ static bool rehash(struct tt_table *t, size_t want)
 
         while (slots[j] != 0)
             j = (j + 1) & (nslots - 1);
-        slots[j] = (uint32_t)(i + 1);
+        slots[j] = (uint64_t)t->entries[i].hash << 32 | (uint32_t)(i + 1);
     }
     free(t->slots);
     t->slots = slots;
@@ -464,7 +477,7 @@ static bool add_entry(struct parser *p, struct entry *e)
 
         while (p->t->slots[j] != 0)
             j = (j + 1) & (p->t->nslots - 1);
-        p->t->slots[j] = (uint32_t)p->t->n;
+        p->t->slots[j] = (uint64_t)e->hash << 32 | (uint32_t)p->t->n;
     }
     return true;
 }
@@ -506,6 +519,20 @@ static bool parse_line(struct parser *p, char *line)
     return add_entry(p, &e);
 }
 
+/* List the prefix lengths in use, longest first, so address lookups skip the rest. */
+static void finish_lens(struct tt_table *t)
+{
+    int bits;
+
+    t->nv4lens = t->nv6lens = 0;
+    for (bits = 32; bits >= 0; bits--)
+        if (t->v4len[bits])
+            t->v4lens[t->nv4lens++] = (uint8_t)bits;
+    for (bits = 128; bits >= 0; bits--)
+        if (t->v6len[bits])
+            t->v6lens[t->nv6lens++] = (uint8_t)bits;
+}
+
 static bool table_line(void *ctx, unsigned int lineno, char *line, size_t len,
                        enum tt_line_problem problem)
 {
@@ -537,6 +564,7 @@ struct tt_table *tt_table_load_stream(FILE *f, const char *name, const struct tt
         tt_table_free(p.t);
         return NULL;
     }
+    finish_lens(p.t);
     return p.t;
 }
 
@@ -606,23 +634,22 @@ const struct tt_rule *tt_table_lookup_domain(const struct tt_table *t, enum tt_k
 
 const struct tt_rule *tt_table_lookup_addr(const struct tt_table *t, const struct tt_cidr *addr)
 {
-    const bool *lens;
-    int bits;
+    const uint8_t *lens;
+    unsigned int i, n;
     char hk[19];
 
     if (t == NULL || addr == NULL)
         return NULL;
-    lens = addr->family == AF_INET ? t->v4len : t->v6len;
+    lens = addr->family == AF_INET ? t->v4lens : t->v6lens;
+    n = addr->family == AF_INET ? t->nv4lens : t->nv6lens;
     hk[0] = '\0';
     hk[1] = (char)(addr->family == AF_INET ? 4 : 6);
-    for (bits = addr->family == AF_INET ? 32 : 128; bits >= 0; bits--) {
+    for (i = 0; i < n; i++) {
         struct tt_cidr m;
         const struct entry *e;
 
-        if (!lens[bits])
-            continue;
-        tt_cidr_mask(addr, (unsigned int)bits, &m);
-        hk[2] = (char)bits;
+        tt_cidr_mask(addr, lens[i], &m);
+        hk[2] = (char)lens[i];
         memcpy(hk + 3, m.addr, 16);
         e = find(t, TT_KEY_CLIENT, hk, sizeof(hk));
         if (e != NULL)
@@ -651,6 +678,7 @@ struct tt_table *tt_table_from_line(const char *line, const char *name,
         return NULL;
     }
     ok = parse_line(&p, copy);
+    finish_lens(p.t);
     free(copy);
     if (ok && p.t->n != 1)
         ok = fail(&p, "no rule");
