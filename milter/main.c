@@ -33,6 +33,8 @@
 #define WORKER_STACK (256 * 1024)
 
 static int sigpipe_fds[2] = {-1, -1};
+/* The configuration's absolute path, reread on every reload; lives as long as the process. */
+static char *config_path;
 
 static void usage(FILE *out)
 {
@@ -148,7 +150,7 @@ int main(int argc, char **argv)
     const char *path = DEFAULT_CONFIG, *sock_override = NULL;
     bool foreground = false, check = false;
     struct tt_config *cfg;
-    char err[1024], host[256], *pidfile, *abs_path;
+    char err[1024], host[256], *pidfile;
     uid_t uid = 0;
     gid_t gid = 0;
     sigset_t block, old;
@@ -192,12 +194,12 @@ int main(int argc, char **argv)
         return EX_USAGE;
     }
     /* Reloads reread this path after the daemon has changed to "/". */
-    abs_path = realpath(path, NULL);
-    if (abs_path == NULL) {
+    config_path = realpath(path, NULL);
+    if (config_path == NULL) {
         fprintf(stderr, "tlstrust-milter: %s: %s\n", path, strerror(errno));
         return EX_CONFIG;
     }
-    path = abs_path;
+    path = config_path;
     /* Warnings about CA expiry go to stderr while we check. */
     tt_log_open("tlstrust-milter", false, LOG_MAIL);
     cfg = tt_config_load(path, time(NULL), err, sizeof(err));
@@ -349,6 +351,5 @@ int main(int argc, char **argv)
     if (pidfile != NULL)
         unlink(pidfile);
     free(pidfile);
-    free(abs_path);
     return status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }
