@@ -210,8 +210,23 @@ static bool add_zone(struct cparser *p, const char *v)
     struct tt_policy_zone *z;
     size_t i;
 
-    if (sscanf(v, "%63s %255s", net, zone) != 2 || v[strcspn(v, " \t")] == '\0')
+    /* Split at blanks, as every other key does (sscanf's %s would also split at \f or \v). */
+    size_t nl = strcspn(v, " \t");
+    const char *zs = v + nl + strspn(v + nl, " \t");
+    size_t zl = strcspn(zs, " \t");
+
+    if (nl == 0 || zl == 0)
         return cfail(p, "PolicyZone needs a network name and a zone");
+    if (zs[zl + strspn(zs + zl, " \t")] != '\0')
+        return cfail(p, "PolicyZone takes a network name and one zone");
+    if (nl >= sizeof(net))
+        return cfail(p, "PolicyZone network name must be 1 to 63 characters");
+    if (zl >= sizeof(zone))
+        return cfail(p, "PolicyZone: zone name too long");
+    memcpy(net, v, nl);
+    net[nl] = '\0';
+    memcpy(zone, zs, zl);
+    zone[zl] = '\0';
     if (strspn(net, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
         strlen(net))
         return cfail(p, "PolicyZone network name '%s' may hold letters, digits, '-', '_' and '.'",
@@ -219,14 +234,6 @@ static bool add_zone(struct cparser *p, const char *v)
     tt_domain_normalize(zone);
     if (!valid_zone(zone))
         return cfail(p, "PolicyZone: invalid zone name '%s'", zone);
-    {
-        const char *rest = v + strcspn(v, " \t");
-
-        rest += strspn(rest, " \t");
-        rest += strcspn(rest, " \t");
-        if (rest[strspn(rest, " \t")] != '\0')
-            return cfail(p, "PolicyZone takes a network name and one zone");
-    }
     if (p->c->nzones == TT_MAX_POLICY_ZONES)
         return cfail(p, "too many PolicyZone lines (max %d)", TT_MAX_POLICY_ZONES);
     for (i = 0; i < p->c->nzones; i++)
