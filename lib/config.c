@@ -663,6 +663,26 @@ void tt_config_free(struct tt_config *c)
     free(c);
 }
 
+void tt_config_describe(const struct tt_config *c, FILE *out)
+{
+    size_t i;
+
+    fprintf(out, "%s: OK\n", c->path);
+    fprintf(out, "  socket %s\n", c->socket);
+    for (i = 0; i < c->trust.nnets; i++)
+        fprintf(out, "  network %s: %zu CA(s) from %s\n", c->trust.nets[i].name,
+                c->trust.nets[i].ncas, c->trust.nets[i].file);
+    if (c->table_path != NULL)
+        fprintf(out, "  table %s: %zu entries\n", c->table_path, tt_table_count(c->table));
+    else
+        fprintf(out, "  no DomainTable: tagging only\n");
+    for (i = 0; i < c->nzones; i++)
+        fprintf(out, "  policy zone %s: %s\n", c->zones[i].network, c->zones[i].zone);
+    if (c->dns != NULL)
+        fprintf(out, "  dns: a lookup blocks at most %ld ms, %d lookups per message\n",
+                tt_dns_bound_ms(c->dns), c->dns_budget);
+}
+
 bool tt_config_is_internal(const struct tt_config *c, const struct tt_cidr *addr)
 {
     size_t i;

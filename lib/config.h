@@ -78,6 +78,9 @@ struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, c
                                         size_t errsz);
 void tt_config_free(struct tt_config *c);
 
+/* Print what a loaded configuration holds (for -n and tlstrustctl check). */
+void tt_config_describe(const struct tt_config *c, FILE *out);
+
 /* True when addr is inside one of the InternalHosts blocks. */
 bool tt_config_is_internal(const struct tt_config *c, const struct tt_cidr *addr);
 

@@ -131,17 +131,7 @@ static bool daemonize(char *err, size_t errsz)
 
 static int check_only(const struct tt_config *cfg)
 {
-    size_t i;
-
-    printf("%s: OK\n", cfg->path);
-    printf("  socket %s\n", cfg->socket);
-    for (i = 0; i < cfg->trust.nnets; i++)
-        printf("  network %s: %zu CA(s) from %s\n", cfg->trust.nets[i].name,
-               cfg->trust.nets[i].ncas, cfg->trust.nets[i].file);
-    if (cfg->table_path != NULL)
-        printf("  table %s: %zu entries\n", cfg->table_path, tt_table_count(cfg->table));
-    else
-        printf("  no DomainTable: tagging only\n");
+    tt_config_describe(cfg, stdout);
     return EX_OK;
 }
 

@@ -138,22 +138,7 @@ static int lookup(const struct tt_config *cfg, const char *arg)
 
 static int check(const struct tt_config *cfg)
 {
-    size_t i;
-
-    printf("%s: OK\n", cfg->path);
-    printf("  socket %s\n", cfg->socket);
-    for (i = 0; i < cfg->trust.nnets; i++)
-        printf("  network %s: %zu CA(s) from %s\n", cfg->trust.nets[i].name,
-               cfg->trust.nets[i].ncas, cfg->trust.nets[i].file);
-    if (cfg->table_path != NULL)
-        printf("  table %s: %zu entries\n", cfg->table_path, tt_table_count(cfg->table));
-    else
-        printf("  no DomainTable: tagging only\n");
-    for (i = 0; i < cfg->nzones; i++)
-        printf("  policy zone %s: %s\n", cfg->zones[i].network, cfg->zones[i].zone);
-    if (cfg->dns != NULL)
-        printf("  dns: a lookup blocks at most %ld ms, %d lookups per message\n",
-               tt_dns_bound_ms(cfg->dns), cfg->dns_budget);
+    tt_config_describe(cfg, stdout);
     return EX_OK;
 }
 
