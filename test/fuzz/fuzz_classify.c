@@ -30,8 +30,9 @@
  *    buffer, starting with "AUTHSERV; x-tls=pass" or "...=none", and
  *    tt_authres_is_ours() recognises it as ours (the milter deletes
  *    incoming copies with that test); tt_authres_is_ours() on the first
- *    field as an incoming header value: true when the value starts with
- *    the authserv-id followed by ';', a blank or its end.
+ *    field as an incoming header value (comments, folding): true when the
+ *    value starts with the authserv-id followed by ';', a blank or its
+ *    end, and never true for two different authserv-ids.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -258,6 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char tag[TT_TAG_MAX], big[4096], ar[TT_TAG_MAX];
     char *buf, *p, *end;
     size_t i, len, blen;
+    bool ours;
 
     if (size < 1)
         return 0;
@@ -292,9 +294,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FZ_CHECK(strncmp(ar, AUTHSERV "; x-tls=", strlen(AUTHSERV "; x-tls=")) == 0);
     FZ_CHECK(strncmp(ar + strlen(AUTHSERV "; x-tls="), s.tls ? "pass" : "none", 4) == 0);
     FZ_CHECK(tt_authres_is_ours(ar, AUTHSERV));
+    /* The first field as an incoming Authentication-Results value. */
+    ours = tt_authres_is_ours(buf, AUTHSERV);
+    FZ_CHECK(!(ours && tt_authres_is_ours(buf, "other.example")));
     if (strncasecmp(buf, AUTHSERV, strlen(AUTHSERV)) == 0 &&
         strchr("; \t", buf[strlen(AUTHSERV)]) != NULL)
-        FZ_CHECK(tt_authres_is_ours(buf, AUTHSERV));
+        FZ_CHECK(ours);
     free(buf);
     return 0;
 }
