@@ -76,8 +76,9 @@ static void *milter_thread(void *arg)
     return NULL;
 }
 
-static void reload(const char *path)
+static void reload(void)
 {
+    const char *path = config_path;
     char err[1024];
     struct tt_config *cfg = tt_config_load(path, time(NULL), err, sizeof(err));
 
@@ -332,7 +333,7 @@ int main(int argc, char **argv)
         if (sig == 0)
             tt_snapshot_reap();
         else
-            reload(path);
+            reload();
     }
     tt_log(LOG_NOTICE, "stopping");
     smfi_stop();
@@ -341,5 +342,6 @@ int main(int argc, char **argv)
     if (pidfile != NULL)
         unlink(pidfile);
     free(pidfile);
+    free(config_path);
     return status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
 }
