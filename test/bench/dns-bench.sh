@@ -12,12 +12,18 @@ cleanup() {
     rm -rf "$dir"
 }
 trap cleanup EXIT
-ldns-testns -r "$top/test/dns/answers.data" >"$dir/testns.log" 2>&1 &
-pid=$!
-for _ in $(seq 50); do
-    port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$dir/testns.log" | head -1)
+# ldns-testns -r sometimes picks a port it cannot bind and exits: try another.
+port=
+for _ in 1 2 3 4 5; do
+    ldns-testns -r "$top/test/dns/answers.data" >"$dir/testns.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 50); do
+        port=$(sed -n 's/.*Listening on port \([0-9]*\).*/\1/p' "$dir/testns.log" | head -1)
+        [ -n "$port" ] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
     [ -n "$port" ] && break
-    sleep 0.1
 done
 [ -n "${port:-}" ] || { echo "dns-bench: ldns-testns did not start" >&2; exit 1; }
 for kind in cached uncached; do

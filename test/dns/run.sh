@@ -21,8 +21,22 @@ trap cleanup EXIT
 command -v ldns-testns >/dev/null || { echo "ldns-testns not found (package ldnsutils)"; exit 1; }
 # ldns-testns binds the wildcard address; the daemon under test is configured
 # with DnsResolver 127.0.0.1@PORT, so every query stays on loopback.
-ldns-testns -v -r "$here/answers.data" >"$dir/testns.log" 2>&1 &
-pids+=($!)
+# ldns-testns -r sometimes picks a port it cannot bind ("bind(): Invalid
+# argument") and exits: try again with another random port.
+port=""
+for _ in 1 2 3 4 5; do
+    ldns-testns -v -r "$here/answers.data" >"$dir/testns.log" 2>&1 &
+    testns=$!
+    for _ in $(seq 1 50); do
+        port=$(sed -n 's/^Listening on port \([0-9]*\).*/\1/p' "$dir/testns.log" | head -1)
+        [ -n "$port" ] && break
+        kill -0 "$testns" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$port" ] && break
+    kill "$testns" 2>/dev/null || true
+done
+pids+=($testns)
 python3 - "$dir/blackhole.port" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -36,10 +50,8 @@ while True:
 PY
 pids+=($!)
 
-port=""
 for _ in $(seq 1 100); do
-    port=$(sed -n 's/^Listening on port \([0-9]*\).*/\1/p' "$dir/testns.log" | head -1)
-    if [ -n "$port" ] && [ -s "$dir/blackhole.port" ]; then break; fi
+    [ -s "$dir/blackhole.port" ] && break
     sleep 0.1
 done
 if [ -z "$port" ] || [ ! -s "$dir/blackhole.port" ]; then

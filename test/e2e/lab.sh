@@ -244,15 +244,20 @@ lab_milter_reload() {
 # do otherwise), but the milter only ever asks 127.0.0.1@LAB_DNS_PORT.
 # -v logs each query to LAB_DNS_LOG. Stopped by lab_cleanup.
 lab_dns_start() {
-    local i
+    local i attempt pid
     command -v ldns-testns >/dev/null || lab_die "ldns-testns not found (package ldnsutils)"
     LAB_DNS_LOG=$LAB_DIR/ldns-testns.log
-    ldns-testns -v -r "$1" >"$LAB_DNS_LOG" 2>&1 &
-    LAB_PIDS+=("$!")
-    for ((i = 0; i < 100; i++)); do
-        LAB_DNS_PORT=$(sed -n 's/^Listening on port \([0-9]*\).*/\1/p' "$LAB_DNS_LOG" | head -n1)
-        [[ -n $LAB_DNS_PORT ]] && return 0
-        sleep 0.1
+    # -r sometimes picks a port it cannot bind and exits: try another.
+    for ((attempt = 0; attempt < 5; attempt++)); do
+        ldns-testns -v -r "$1" >"$LAB_DNS_LOG" 2>&1 &
+        pid=$!
+        LAB_PIDS+=("$pid")
+        for ((i = 0; i < 50; i++)); do
+            LAB_DNS_PORT=$(sed -n 's/^Listening on port \([0-9]*\).*/\1/p' "$LAB_DNS_LOG" | head -n1)
+            [[ -n $LAB_DNS_PORT ]] && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
     done
     cat "$LAB_DNS_LOG" >&2
     lab_die "ldns-testns did not start"
