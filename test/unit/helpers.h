@@ -22,4 +22,12 @@ const char *th_write(const char *name, const char *content);
  */
 const char *th_cert(const char *name, const char *subject, bool ca, int days);
 
+/*
+ * Make a CA with subject (th_cert syntax) and load it into t as network
+ * "redsegura": the common fixture of the tests. 0, or -1 with the error
+ * printed.
+ */
+struct tt_trust;
+int th_trust_redsegura(struct tt_trust *t, const char *subject);
+
 #endif

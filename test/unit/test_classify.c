@@ -21,11 +21,8 @@ static struct tt_trust trust;
 
 static int setup(void **state)
 {
-    char err[256];
-    const char *b = th_cert("net.pem", "C=ES|O=Red Segura|OU=Test|CN=Red Segura CA", true, 365);
-
     (void)state;
-    return tt_trust_add(&trust, "redsegura", b, time(NULL), err, sizeof(err)) ? 0 : -1;
+    return th_trust_redsegura(&trust, "C=ES|O=Red Segura|OU=Test|CN=Red Segura CA");
 }
 
 static int teardown(void **state)
