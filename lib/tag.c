@@ -118,18 +118,44 @@ static const char *skip_cfws(const char *p)
     }
 }
 
+/*
+ * The authserv-id at p, unquoted into id (idsz bytes): RFC 8601 allows a
+ * quoted-string, so "\"mx.example\"" names the same server as mx.example.
+ * An unterminated quote ends with the value: a lenient reader downstream
+ * could still take it for ours. False when it does not fit (ours does).
+ */
+static bool read_authserv_id(const char *p, char *id, size_t idsz)
+{
+    size_t n = 0;
+
+    if (*p == '"') {
+        for (p++; *p != '"' && *p != '\0'; p++) {
+            if (*p == '\\' && p[1] != '\0')
+                p++;
+            if (n + 1 >= idsz)
+                return false;
+            id[n++] = *p;
+        }
+    } else {
+        for (; *p != '\0' && *p != ';' && *p != ' ' && *p != '\t' && *p != '(' && *p != '\r' &&
+               *p != '\n';
+             p++) {
+            if (n + 1 >= idsz)
+                return false;
+            id[n++] = *p;
+        }
+    }
+    id[n] = '\0';
+    return true;
+}
+
 bool tt_authres_is_ours(const char *value, const char *authserv_id)
 {
-    const char *p, *start;
-    size_t n;
+    char id[256];
 
-    if (value == NULL || authserv_id == NULL)
+    if (value == NULL || authserv_id == NULL || authserv_id[0] == '\0')
         return false;
-    p = skip_cfws(value);
-    start = p;
-    while (*p != '\0' && *p != ';' && *p != ' ' && *p != '\t' && *p != '(' && *p != '\r' &&
-           *p != '\n')
-        p++;
-    n = (size_t)(p - start);
-    return n == strlen(authserv_id) && n > 0 && strncasecmp(start, authserv_id, n) == 0;
+    if (!read_authserv_id(skip_cfws(value), id, sizeof(id)))
+        return false;
+    return strcasecmp(id, authserv_id) == 0;
 }

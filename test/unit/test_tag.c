@@ -148,6 +148,13 @@ static void authres_ours(void **state)
     assert_false(tt_authres_is_ours("other.test; x-tls=pass", "mx.receiver.test"));
     assert_false(tt_authres_is_ours("", "mx.receiver.test"));
     assert_false(tt_authres_is_ours("(unterminated mx.receiver.test", "mx.receiver.test"));
+    /* RFC 8601: the authserv-id may be a quoted-string (security review, item 4). */
+    assert_true(tt_authres_is_ours("\"mx.receiver.test\"; dkim=pass", "mx.receiver.test"));
+    assert_true(tt_authres_is_ours(" (c) \"MX.receiver.test\" 1; none", "mx.receiver.test"));
+    assert_true(tt_authres_is_ours("\"mx.rec\\eiver.test\"; none", "mx.receiver.test"));
+    assert_true(tt_authres_is_ours("\"mx.receiver.test", "mx.receiver.test"));
+    assert_false(tt_authres_is_ours("\"mx.receiver.test.evil\"; none", "mx.receiver.test"));
+    assert_false(tt_authres_is_ours("\"mx.receiver.test \"; none", "mx.receiver.test"));
 }
 
 int main(void)
