@@ -297,10 +297,12 @@ static bool parse_key(struct parser *p, const char *tok, struct entry *e)
     } else {
         if (e->rule.type == TT_KEY_CLIENT && (strchr(k, '/') != NULL || strchr(k, ':') != NULL))
             return fail(p, "invalid address or CIDR '%s'", k);
-        memcpy(buf, k, n + 1);
-        tt_domain_normalize(buf);
-        if (!valid_domain(buf[0] == '.' ? buf + 1 : buf))
+        /* Keys take the form envelope domains are judged in (A-labels, lower case). */
+        buf[0] = '.';
+        if (!tt_domain_canonical(k[0] == '.' ? k + 1 : k, buf + 1, sizeof(buf) - 1))
             return fail(p, "invalid domain '%s'", k);
+        if (k[0] != '.')
+            memmove(buf, buf + 1, strlen(buf + 1) + 1);
         e->hkey = arena_strndup(p->t, buf, strlen(buf));
         if (e->hkey == NULL)
             return fail(p, "out of memory");

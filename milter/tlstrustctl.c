@@ -81,23 +81,22 @@ static int lookup(const struct tt_config *cfg, const char *arg)
             type = prefixes[i].type;
             key = arg + strlen(prefixes[i].prefix);
         }
-    if (strchr(key, '@') != NULL || strchr(key, '<') != NULL) {
+    /* The key is judged in the form the milter judges envelopes in (A-labels). */
+    if (type == TT_KEY_CLIENT && tt_addr_parse(key, &addr)) {
+        snprintf(dom, sizeof(dom), "%s", key);
+        r = tt_table_lookup_addr(cfg->table, &addr);
+    } else if (strchr(key, '@') != NULL || strchr(key, '<') != NULL) {
         if (tt_addr_domain(key, dom, sizeof(dom)) != TT_ADDR_DOMAIN) {
             fprintf(stderr, "tlstrustctl: '%s' has no domain\n", key);
             return EX_USAGE;
         }
+        r = tt_table_lookup_domain(cfg->table, type, dom);
+    } else if (tt_domain_canonical(key, dom, sizeof(dom))) {
+        r = tt_table_lookup_domain(cfg->table, type, dom);
     } else {
-        snprintf(dom, sizeof(dom), "%s", key);
-        tt_domain_normalize(dom);
-    }
-    if (dom[0] == '\0') {
-        fprintf(stderr, "tlstrustctl: empty key\n");
+        fprintf(stderr, "tlstrustctl: '%s' is not a domain name\n", key);
         return EX_USAGE;
     }
-    if (type == TT_KEY_CLIENT && tt_addr_parse(dom, &addr))
-        r = tt_table_lookup_addr(cfg->table, &addr);
-    else
-        r = tt_table_lookup_domain(cfg->table, type, dom);
     if (r != NULL) {
         print_rule(cfg, r);
         printf("source: table %s:%u (%s)\n", cfg->table_path, r->line, r->key);

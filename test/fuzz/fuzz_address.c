@@ -1,17 +1,20 @@
 /*
- * fuzz_address.c - envelope address parsing (tt_addr_domain) and the
- * address/CIDR parsers (tt_addr_parse, tt_cidr_parse).
+ * fuzz_address.c - envelope address parsing (tt_addr_domain,
+ * tt_envelope_domains) and the address/CIDR parsers (tt_addr_parse,
+ * tt_cidr_parse).
  *
- * Input: one address as the MTA hands it to the milter ("<user@example.org>",
- * "<>", "<@relay:u@d>", quoted local parts, address literals, UTF-8), cut
- * at the first NUL. Properties:
- *  - TT_ADDR_DOMAIN: the domain is non-empty, shorter than TT_DOMAIN_MAX,
- *    holds no upper-case ASCII letter and no trailing '.', and appears in
- *    the lower-cased input; output buffers are respected (exact heap
- *    buffers: strlen+1 bytes give this domain or TT_ADDR_INVALID, strlen
- *    bytes TT_ADDR_INVALID); a domain of plain host-name bytes parses
- *    again to itself from "<u@DOMAIN>";
+ * Input: one address as a client or the MTA writes it ("<user@example.org>",
+ * "<>", "<@relay:u@d>", quoted local parts, comments, address literals,
+ * UTF-8), cut at the first NUL. Properties:
+ *  - TT_ADDR_DOMAIN: the domain is a canonical DNS name (letters, digits,
+ *    '-', '_' and dots; no upper case, no empty label, no trailing dot, at
+ *    most 253 bytes) that tt_domain_canonical leaves as it is; output
+ *    buffers are respected (strlen+1 bytes give this domain, strlen bytes
+ *    TT_ADDR_INVALID); "<u@DOMAIN>" parses again to itself;
  *  - TT_ADDR_LITERAL: "[...]"; TT_ADDR_NULL and TT_ADDR_NODOMAIN: empty output;
+ *  - tt_envelope_domains(input, NULL, routing): INVALID exactly when the
+ *    address is; otherwise every domain canonical, no two alike, and the
+ *    address's own domain first;
  *  - tt_addr_parse(): a full-length prefix of a known family, and
  *    tt_cidr_parse() accepts the same text with the same result;
  *  - tt_cidr_parse(): a known family, prefix no longer than the family's,
@@ -27,63 +30,61 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Letters, digits, '-', '_', '.' and UTF-8 bytes: nothing the parser treats specially. */
-static bool plain_domain(const char *d)
+static void check_canonical(const char *d)
 {
-    for (; *d != '\0'; d++) {
-        unsigned char c = (unsigned char)*d;
+    size_t n = strlen(d), label = 0;
+    char again[TT_DNSNAME_MAX];
+    const char *p;
 
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c == '.' || c >= 0x80))
-            return false;
+    FZ_CHECK(n > 0 && n <= 253 && d[n - 1] != '.' && d[0] != '.');
+    for (p = d; *p != '\0'; p++) {
+        FZ_CHECK((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' ||
+                 *p == '.');
+        label = *p == '.' ? 0 : label + 1;
+        FZ_CHECK(label <= 63 && !(*p == '.' && p[1] == '.'));
     }
-    return true;
-}
-
-static void lower(char *s)
-{
-    for (; *s != '\0'; s++)
-        if (*s >= 'A' && *s <= 'Z')
-            *s = (char)(*s - 'A' + 'a');
+    FZ_CHECK(tt_domain_canonical(d, again, sizeof(again)));
+    FZ_CHECK(strcmp(again, d) == 0);
 }
 
 static void check_domain(const char *in, const char *d)
 {
     size_t n = strlen(d);
-    char *low, *exact, *again, out[TT_DOMAIN_MAX];
-    enum tt_addr_kind kind;
-    const char *p;
+    char *exact, *again, out[TT_DOMAIN_MAX];
 
-    FZ_CHECK(n > 0 && n < TT_DOMAIN_MAX);
-    for (p = d; *p != '\0'; p++)
-        FZ_CHECK(!(*p >= 'A' && *p <= 'Z'));
-    FZ_CHECK(d[n - 1] != '.');
-    low = strdup(in);
-    FZ_CHECK(low != NULL);
-    lower(low);
-    FZ_CHECK(strstr(low, d) != NULL);
-    free(low);
-
-    /*
-     * Output buffers near the limit, as exact heap blocks: the raw domain
-     * may be longer than the result (trailing dots are dropped after the
-     * copy), so strlen+1 bytes may or may not do, but never give another
-     * domain, and strlen bytes never do.
-     */
+    check_canonical(d);
+    /* Output buffers near the limit, as exact heap blocks. */
     exact = malloc(n + 1);
     FZ_CHECK(exact != NULL);
-    kind = tt_addr_domain(in, exact, n + 1);
-    FZ_CHECK(kind == TT_ADDR_INVALID || (kind == TT_ADDR_DOMAIN && strcmp(exact, d) == 0));
+    FZ_CHECK(tt_addr_domain(in, exact, n + 1) == TT_ADDR_DOMAIN && strcmp(exact, d) == 0);
     FZ_CHECK(tt_addr_domain(in, exact, n) == TT_ADDR_INVALID);
     free(exact);
 
-    if (plain_domain(d)) {
-        again = malloc(n + 6);
-        FZ_CHECK(again != NULL);
-        snprintf(again, n + 6, "<u@%s>", d);
-        FZ_CHECK(tt_addr_domain(again, out, sizeof(out)) == TT_ADDR_DOMAIN);
-        FZ_CHECK(strcmp(out, d) == 0);
-        free(again);
+    again = malloc(n + 6);
+    FZ_CHECK(again != NULL);
+    snprintf(again, n + 6, "<u@%s>", d);
+    FZ_CHECK(tt_addr_domain(again, out, sizeof(out)) == TT_ADDR_DOMAIN);
+    FZ_CHECK(strcmp(out, d) == 0);
+    free(again);
+}
+
+static void check_envelope(const char *in, enum tt_addr_kind kind, const char *d, bool routing)
+{
+    struct tt_envelope env;
+    size_t i, j;
+
+    tt_envelope_domains(in, NULL, routing, &env);
+    FZ_CHECK((env.kind == TT_ADDR_INVALID) == (kind == TT_ADDR_INVALID));
+    FZ_CHECK(env.n <= TT_ENVELOPE_DOMAINS);
+    FZ_CHECK((env.n > 0) == (env.kind == TT_ADDR_DOMAIN));
+    if (kind == TT_ADDR_DOMAIN)
+        FZ_CHECK(env.n > 0 && strcmp(env.domain[0], d) == 0);
+    if (kind != TT_ADDR_DOMAIN && env.n == 0)
+        FZ_CHECK(env.kind == kind);
+    for (i = 0; i < env.n; i++) {
+        check_canonical(env.domain[i]);
+        for (j = 0; j < i; j++)
+            FZ_CHECK(strcmp(env.domain[i], env.domain[j]) != 0);
     }
 }
 
@@ -123,6 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     default:
         FZ_CHECK(!"unknown address kind");
     }
+    check_envelope(in, kind, out, false);
+    check_envelope(in, kind, out, true);
 
     if (tt_addr_parse(in, &a)) {
         check_cidr(&a, true);
