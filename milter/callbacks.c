@@ -34,8 +34,13 @@
 
 /* Spellings of the tag's name tracked per message (beyond that: tempfail). */
 #define MAX_TAG_GROUPS 4
-/* Most Authentication-Results headers we track per message (beyond that: tempfail). */
-#define MAX_AR_TRACKED 4096
+/*
+ * Most forged copies of the tag, or of our Authentication-Results, that we
+ * delete. Each deletion is one smfi_chgheader, and the MTA's work for each
+ * grows with the header count (quadratic in Postfix's cleanup), so a
+ * message with more is refused outright rather than cleaned.
+ */
+#define MAX_FORGED 32
 
 #define TLS_MACROS                                                                                 \
     "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} "                           \
@@ -57,10 +62,11 @@ struct txn {
     } tags[MAX_TAG_GROUPS];
     unsigned int ntags, tag_count;
     bool tag_overflow;
-    bool ar_odd;           /* our Authentication-Results under a malformed name */
-    unsigned int ar_count; /* incoming Authentication-Results headers */
-    unsigned int ar_ours[MAX_AR_TRACKED / 32 + 1]; /* bitmap: AR index i carries our id */
-    bool ar_overflow;
+    bool ar_odd;                      /* our Authentication-Results under a malformed name */
+    unsigned int ar_count;            /* incoming Authentication-Results headers */
+    unsigned int ar_ours[MAX_FORGED]; /* 1-based indexes of those that carry our id */
+    unsigned int n_ar_ours;
+    bool degraded; /* an internal error happened under OnError accept */
     bool active;
     struct tt_dnsmsg dns; /* DNS policy rules and query budget of this message */
 };
@@ -71,8 +77,9 @@ struct conn {
     struct tt_cidr addr;
     bool have_addr;
     char client_name[256];
+    char mta_host[129]; /* the MTA's "j" macro, when it is a token */
+    /* Both follow the snapshot of the current transaction (bind_snapshot). */
     bool internal;
-    bool degraded; /* an internal error happened under OnError accept */
     char authserv[129];
     char mta_version[64];
     bool have_mta_version;
@@ -124,7 +131,7 @@ static sfsistat internal_error(SMFICTX *ctx, struct conn *c, const char *what)
     tt_log(LOG_ERR, "%s: internal error: %s; OnError %s", c != NULL ? c->t.queueid : "-", what,
            accept ? "accept" : "tempfail");
     if (accept) {
-        c->degraded = true;
+        c->t.degraded = true;
         return SMFIS_CONTINUE;
     }
     smfi_setreply(ctx, "451", "4.3.0", "tlstrust: internal error, try again later");
@@ -212,6 +219,23 @@ static __attribute__((noinline)) sfsistat connect_nomem(SMFICTX *ctx)
     return r;
 }
 
+/*
+ * Take the configuration in force now, and what depends on it: whether
+ * the client is internal, and the authserv-id our headers carry.
+ */
+static void bind_snapshot(struct conn *c)
+{
+    const char *id;
+
+    tt_snapshot_put(c->snap);
+    c->snap = tt_snapshot_get();
+    c->internal = c->have_addr && tt_config_is_internal(cfg_of(c), &c->addr);
+    id = cfg_of(c)->authserv_id;
+    if (id == NULL)
+        id = c->mta_host[0] != '\0' ? c->mta_host : fallback_hostname;
+    snprintf(c->authserv, sizeof(c->authserv), "%s", id);
+}
+
 static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 {
     struct conn *c;
@@ -220,18 +244,13 @@ static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
     c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
     if (c == NULL)
         return connect_nomem(ctx);
-    c->snap = tt_snapshot_get();
     describe_client(c, hostname, hostaddr, smfi_getsymval(ctx, "{client_resolve}"));
-    c->internal = c->have_addr && tt_config_is_internal(cfg_of(c), &c->addr);
     copy_macro(ctx, "v", c->mta_version, sizeof(c->mta_version));
     c->have_mta_version = smfi_getsymval(ctx, "v") != NULL;
-    j = cfg_of(c)->authserv_id;
-    if (j == NULL) {
-        j = smfi_getsymval(ctx, "j");
-        if (j == NULL || !token_ok(j))
-            j = fallback_hostname;
-    }
-    snprintf(c->authserv, sizeof(c->authserv), "%s", j);
+    j = smfi_getsymval(ctx, "j");
+    if (j != NULL && token_ok(j))
+        snprintf(c->mta_host, sizeof(c->mta_host), "%s", j);
+    bind_snapshot(c);
     if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
         tt_snapshot_put(c->snap);
         free(c);
@@ -327,49 +346,58 @@ static void judge_client(const struct conn *c, struct tt_verdict *acc)
     tt_policy_merge(acc, &v);
 }
 
+/*
+ * Judge rules of one kind (from: or to:) for every domain the envelope
+ * address stands for (tt_envelope_domains); the strictest outcome wins.
+ */
+static void judge_envelope(const struct conn *c, enum tt_key_type type,
+                           const struct tt_envelope *env, struct tt_verdict *acc)
+{
+    const struct tt_config *cfg = cfg_of(c);
+    struct tt_verdict v;
+    size_t i;
+
+    for (i = 0; i < env->n; i++) {
+        tt_policy_eval(tt_table_lookup_domain(cfg->table, type, env->domain[i]), &c->tls,
+                       &cfg->trust, cfg->default_action, &v);
+        tt_policy_merge(acc, &v);
+    }
+}
+
 static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
 {
     struct conn *c = smfi_getpriv(ctx);
     const struct tt_config *cfg;
     const char *from = argv != NULL && argv[0] != NULL ? argv[0] : "<>";
-    char domain[TT_DOMAIN_MAX];
-    enum tt_addr_kind kind;
+    struct tt_envelope env;
 
     if (c == NULL)
         return SMFIS_CONTINUE;
     txn_reset(c);
     c->t.active = true;
     /* Each transaction runs under the configuration in force when it starts. */
-    tt_snapshot_put(c->snap);
-    c->snap = tt_snapshot_get();
+    bind_snapshot(c);
     cfg = cfg_of(c);
     capture_tls(ctx, c, true);
     copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
     tt_escape_quoted(from, strlen(from), c->t.from_log, sizeof(c->t.from_log));
-    if (c->degraded)
-        return SMFIS_CONTINUE;
     if (tt_fault("envfrom"))
         return internal_error(ctx, c, "injected failure at MAIL");
     if (c->internal || (cfg->table == NULL && cfg->dns == NULL))
         return SMFIS_CONTINUE;
-    kind = tt_addr_domain(from, domain, sizeof(domain));
-    if (kind == TT_ADDR_INVALID) {
+    /* The MTA's parsed sender and the client's spelling of it: both are judged. */
+    tt_envelope_domains(from, smfi_getsymval(ctx, "{mail_addr}"), false, &env);
+    if (env.kind == TT_ADDR_INVALID) {
         tt_log(LOG_NOTICE, "%s: client=%s from=%s: malformed sender address",
                c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log);
         smfi_setreply(ctx, "553", "5.1.7", "tlstrust: malformed sender address");
         return SMFIS_REJECT;
     }
-    if (kind == TT_ADDR_DOMAIN) {
-        struct tt_verdict v;
-
-        tt_policy_eval(tt_table_lookup_domain(cfg->table, TT_KEY_FROM, domain), &c->tls,
-                       &cfg->trust, cfg->default_action, &v);
-        tt_policy_merge(&c->t.verdict, &v);
-    }
+    judge_envelope(c, TT_KEY_FROM, &env, &c->t.verdict);
     judge_client(c, &c->t.verdict);
-    /* DNS: zone records and sender signals for domains the table lacks, identity=dns. */
+    /* DNS: zone records and sender signals for the MTA's domain, identity=dns. */
     if (tt_dnspolicy_mail(&c->t.dns, cfg, c->t.queueid[0] ? c->t.queueid : "NOQUEUE",
-                          kind == TT_ADDR_DOMAIN ? domain : NULL, c->client_name,
+                          env.kind == TT_ADDR_DOMAIN ? env.domain[0] : NULL, c->client_name,
                           c->have_addr ? &c->addr : NULL, &c->tls, &c->t.verdict) != TT_DNSP_OK) {
         smfi_setreply(ctx, "451", "4.4.3", "tlstrust: DNS policy lookup failed, try again later");
         return SMFIS_TEMPFAIL;
@@ -386,26 +414,28 @@ static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
     struct conn *c = smfi_getpriv(ctx);
     const struct tt_config *cfg;
     const char *rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
-    char domain[TT_DOMAIN_MAX];
-    struct tt_verdict v;
-    enum tt_addr_kind kind;
+    struct tt_verdict v = {0};
+    struct tt_envelope env;
 
-    if (c == NULL || c->degraded || c->internal)
+    if (c == NULL || c->t.degraded || c->internal)
         return SMFIS_CONTINUE;
     cfg = cfg_of(c);
     if (c->t.queueid[0] == '\0')
         copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
     if (cfg->table == NULL)
         return SMFIS_CONTINUE;
-    kind = tt_addr_domain(rcpt, domain, sizeof(domain));
-    if (kind == TT_ADDR_INVALID) {
+    /* Where the MTA will deliver, where the client said, and where a % or ! hop leads. */
+    tt_envelope_domains(rcpt, smfi_getsymval(ctx, "{rcpt_addr}"), true, &env);
+    if (env.kind == TT_ADDR_INVALID) {
+        char q[264];
+
+        tt_escape_quoted(rcpt, strlen(rcpt), q, sizeof(q));
+        tt_log(LOG_NOTICE, "%s: client=%s from=%s rcpt=%s: malformed recipient address",
+               c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log, q);
         smfi_setreply(ctx, "553", "5.1.3", "tlstrust: malformed recipient address");
         return SMFIS_REJECT;
     }
-    if (kind != TT_ADDR_DOMAIN)
-        return SMFIS_CONTINUE;
-    tt_policy_eval(tt_table_lookup_domain(cfg->table, TT_KEY_TO, domain), &c->tls, &cfg->trust,
-                   cfg->default_action, &v);
+    judge_envelope(c, TT_KEY_TO, &env, &v);
     if (tt_policy_refuses(&v)) {
         struct tt_verdict saved = c->t.verdict;
 
@@ -451,6 +481,41 @@ static void count_tag(struct txn *t, const char *name)
     t->tags[t->ntags++].count = 1;
 }
 
+/* A CR not followed by LF: some readers take it for a line break, the MTA does not. */
+static bool has_bare_cr(const char *s)
+{
+    for (; (s = strchr(s, '\r')) != NULL; s++)
+        if (s[1] != '\n')
+            return true;
+    return false;
+}
+
+static sfsistat refuse_message(SMFICTX *ctx, const struct conn *c, const char *xcode,
+                               const char *why)
+{
+    tt_log(LOG_NOTICE, "%s: client=%s from=%s: refused: %s",
+           c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log, why);
+    smfi_setreply(ctx, "550", (char *)xcode, (char *)why);
+    return SMFIS_REJECT;
+}
+
+/* Note one incoming Authentication-Results header; false past MAX_FORGED of ours. */
+static bool note_authres(struct conn *c, const char *value, bool exact)
+{
+    unsigned int i = exact ? ++c->t.ar_count : 0;
+
+    if (!tt_authres_is_ours(value, c->authserv))
+        return true;
+    if (!exact) {
+        c->t.ar_odd = true;
+        return true;
+    }
+    if (c->t.n_ar_ours == MAX_FORGED)
+        return false;
+    c->t.ar_ours[c->t.n_ar_ours++] = i;
+    return true;
+}
+
 static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 {
     struct conn *c = smfi_getpriv(ctx);
@@ -462,19 +527,19 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 
         if (c->internal)
             return SMFIS_CONTINUE;
+        /* Bare CRs could smuggle a header past us to a downstream reader (SECURITY.md). */
+        if (has_bare_cr(name) || has_bare_cr(value))
+            return refuse_message(ctx, c, "5.6.0", "tlstrust: bare CR in a message header");
         if (name_is(name, cfg->tag_header, &exact)) {
             count_tag(&c->t, name);
+            if (c->t.tag_count > MAX_FORGED)
+                return refuse_message(ctx, c, "5.7.1",
+                                      "tlstrust: message carries too many forged TLS tags");
         } else if (cfg->auth_results && name_is(name, "Authentication-Results", &exact)) {
-            unsigned int i = exact ? c->t.ar_count++ : 0;
-
-            if (!exact) {
-                c->t.ar_odd = c->t.ar_odd || tt_authres_is_ours(value, c->authserv);
-            } else if (tt_authres_is_ours(value, c->authserv)) {
-                if (i < MAX_AR_TRACKED)
-                    c->t.ar_ours[i / 32] |= 1u << (i % 32);
-                else
-                    c->t.ar_overflow = true;
-            }
+            if (!note_authres(c, value, exact))
+                return refuse_message(
+                    ctx, c, "5.7.1",
+                    "tlstrust: message carries too many forged Authentication-Results");
         }
         return SMFIS_CONTINUE;
     }
@@ -496,16 +561,16 @@ static bool strip_forgeries(SMFICTX *ctx, struct conn *c)
     const struct tt_config *cfg = cfg_of(c);
     unsigned int g, i;
 
-    if (c->t.ar_overflow || c->t.tag_overflow || c->t.ar_odd)
+    if (c->t.tag_overflow || c->t.ar_odd)
         return false;
     for (g = 0; g < c->t.ntags; g++)
         for (i = c->t.tags[g].count; i >= 1; i--)
             if (tt_fault("chgheader") ||
                 smfi_chgheader(ctx, c->t.tags[g].name, (int)i, NULL) != MI_SUCCESS)
                 return false;
-    for (i = c->t.ar_count; i >= 1; i--)
-        if (i - 1 < MAX_AR_TRACKED && (c->t.ar_ours[(i - 1) / 32] & (1u << ((i - 1) % 32))) &&
-            smfi_chgheader(ctx, "Authentication-Results", (int)i, NULL) != MI_SUCCESS)
+    for (i = c->t.n_ar_ours; i >= 1; i--)
+        if (smfi_chgheader(ctx, "Authentication-Results", (int)c->t.ar_ours[i - 1], NULL) !=
+            MI_SUCCESS)
             return false;
     if (c->t.tag_count > 0)
         tt_log(LOG_NOTICE, "%s: removed %u forged %s header(s) from %s",
@@ -537,7 +602,7 @@ static sfsistat eom_cb(SMFICTX *ctx)
         txn_reset(c);
         return SMFIS_TEMPFAIL;
     }
-    if (c->degraded) {
+    if (c->t.degraded) {
         tt_log(LOG_WARNING, "%s: delivered without tag after an internal error (OnError accept)",
                c->t.queueid);
         txn_reset(c);

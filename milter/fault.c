@@ -5,8 +5,11 @@
 #include "fault.h"
 
 #ifdef TT_FAULT_INJECTION
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+
+static atomic_ulong limited_hits;
 
 bool tt_fault(const char *point)
 {
@@ -19,6 +22,8 @@ bool tt_fault(const char *point)
 
         if (len == n && strncmp(list, point, n) == 0)
             return true;
+        if (len > n && strncmp(list, point, n) == 0 && list[n] == ':')
+            return atomic_fetch_add(&limited_hits, 1) < strtoul(list + n + 1, NULL, 10);
         list = comma != NULL ? comma + 1 : NULL;
     }
     return false;

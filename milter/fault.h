@@ -2,7 +2,9 @@
  * fault.h - test hook that makes named internal operations fail, so the
  * OnError policy can be tested against the real daemon. Compiled in only
  * with -DTLSTRUST_FAULT_INJECTION=ON; otherwise every check is false.
- * TLSTRUST_TEST_FAULT holds a comma-separated list of point names.
+ * TLSTRUST_TEST_FAULT holds a comma-separated list of point names; a
+ * name written "point:N" fails only the first N times it is reached (one
+ * count per process), to test what happens after a failure.
  */
 #ifndef TT_FAULT_H
 #define TT_FAULT_H

@@ -90,10 +90,10 @@ T.helo(conn, {})
 T.mail(conn, "<a@x.test>")
 T.rcpt(conn, "<b@receiver.test>")
 for i = 1, 10000 do assert(mt.header(conn, "X-Filler-" .. i, "v") == nil) end
-for i = 1, 100 do assert(mt.header(conn, (i % 2 == 0) and "X-TLS-Trust" or "x-tls-TRUST", "trusted") == nil) end
+for i = 1, 32 do assert(mt.header(conn, (i % 2 == 0) and "X-TLS-Trust" or "x-tls-TRUST", "trusted") == nil) end
 T.mark()
 T.check(T.message(conn) == SMFIR_CONTINUE, "10,000 headers: accepted")
-T.check(T.last_log("removed", {"removed 100 forged"}), "100 forged tags removed")
+T.check(T.last_log("removed", {"removed 32 forged"}), "32 forged tags removed")
 mt.disconnect(conn)
 
 -- Still serving.

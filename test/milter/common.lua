@@ -8,7 +8,7 @@ T = {}
 T.failures = 0
 T.checks = 0
 
--- Macros exactly as each MTA sends them (see mta-tls-facts.md).
+-- Macros exactly as each MTA sends them (see doc/mta-facts.md).
 T.postfix = {
   connect = {"j", "mx.receiver.test", "{daemon_name}", "smtpd", "v", "Postfix 3.7.11"},
   tls = {"{tls_version}", "TLSv1.3", "{cipher}", "TLS_AES_256_GCM_SHA384", "{cipher_bits}", "256"},

@@ -27,6 +27,13 @@ T.check(mt.getheader(conn, "Authentication-Results", 0) ==
   "mx.receiver.test; x-tls=pass smtp.version=TLSv1.3 smtp.cipher=TLS_AES_256_GCM_SHA384 smtp.bits=256",
   "our Authentication-Results added", tostring(mt.getheader(conn, "Authentication-Results", 0)))
 
+-- RFC 8601 lets the authserv-id be a quoted-string: still ours, still deleted.
+T.mail(conn, "<a@forger.test>")
+T.rcpt(conn, "<b@receiver.test>")
+T.message(conn, {{"Authentication-Results", "\"mx.receiver.test\"; dkim=pass"}})
+T.check(mt.eom_check(conn, MT_HDRDELETE, "Authentication-Results"),
+  "quoted authserv-id recognised as ours and deleted")
+
 -- Next transaction on the same connection: a foreign result only, nothing to delete.
 T.mail(conn, "<a@forger.test>")
 T.rcpt(conn, "<b@receiver.test>")
@@ -35,13 +42,41 @@ T.check(not mt.eom_check(conn, MT_HDRDELETE, "Authentication-Results"), "foreign
 T.check(not mt.eom_check(conn, MT_HDRDELETE, "X-TLS-Trust"), "no deletion without forgeries")
 T.check(mt.eom_check(conn, MT_HDRINSERT, "X-TLS-Trust"), "tag added again")
 
--- 100 forged copies.
+-- 32 forged copies (the cap) are deleted, one by one.
 T.mail(conn, "<a@forger.test>")
 T.rcpt(conn, "<b@receiver.test>")
 local many = {}
-for i = 1, 100 do many[i] = {"X-TLS-TRUST", "trusted; n=" .. i} end
+for i = 1, 32 do many[i] = {"X-TLS-TRUST", "trusted; n=" .. i} end
 T.mark()
-T.check(T.message(conn, many) == SMFIR_CONTINUE, "100 forged tags: accepted")
-T.check(T.last_log("removed", {"removed 100 forged"}), "100 forged tags removed")
+T.check(T.message(conn, many) == SMFIR_CONTINUE, "32 forged tags: accepted")
+T.check(T.last_log("removed", {"removed 32 forged"}), "32 forged tags removed")
+
+-- The 33rd copy refuses the message (5xx) instead of 33 deletions: each
+-- deletion costs the MTA work that grows with the header count.
+T.mail(conn, "<a@forger.test>")
+T.rcpt(conn, "<b@receiver.test>")
+T.mark()
+for i = 1, 32 do
+  assert(mt.header(conn, "X-TLS-Trust", "trusted; n=" .. i) == nil)
+  assert(mt.getreply(conn) == SMFIR_CONTINUE)
+end
+assert(mt.header(conn, "X-TLS-Trust", "trusted; n=33") == nil)
+T.check(mt.getreply(conn) == SMFIR_REPLYCODE, "33 forged tags: message refused")
+T.check(T.last_log("too many forged TLS tags", {}), "refusal logged with its reason")
+mt.disconnect(conn)
+
+-- The same cap for our Authentication-Results (AuthResults yes).
+conn = T.session(T.postfix)
+T.helo(conn, {})
+T.mail(conn, "<a@forger.test>")
+T.rcpt(conn, "<b@receiver.test>")
+T.mark()
+for i = 1, 32 do
+  assert(mt.header(conn, "Authentication-Results", "mx.receiver.test; x-tls=pass") == nil)
+  assert(mt.getreply(conn) == SMFIR_CONTINUE)
+end
+assert(mt.header(conn, "Authentication-Results", "\"mx.receiver.test\"; x-tls=pass") == nil)
+T.check(mt.getreply(conn) == SMFIR_REPLYCODE, "33 of our Authentication-Results: refused")
+T.check(T.last_log("too many forged Authentication", {}), "refusal logged")
 mt.disconnect(conn)
 end)
