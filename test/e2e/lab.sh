@@ -144,6 +144,7 @@ from:red.test               trusted:redsegura reject
 from:subj.test              trusted reject subject=*.subj.test
 from:min13.test             encrypt reject min_version=TLSv1.3
 to:protected.receiver.test  encrypt reject
+to:protégé.receiver.test    encrypt reject
 '
 
 # lab_milter_write NAME: (re)write NAME's config and table.

@@ -530,6 +530,85 @@ PolicyZone      redsegura policy.redsegura.test
     lab_milter_reload "$mi" || lab_die "milter $mi: reload without DNS failed"
 }
 
+# 14: envelope spellings (security review, item 1). Both MTAs accept these
+# and route them to a@protected.receiver.test (doc/mta-facts.md); each must
+# meet the to: rule (encrypt, reject), never slip past it. Likewise for a
+# from: rule. What the MTA refuses itself (5xx) is refused too.
+S14_RCPTS=(
+    "a@protected.receiver.test "          # blank inside the brackets
+    "<a@protected.receiver.test>"         # doubled brackets
+    "a@protected.receiver.test (comment)" # a comment
+    "a@PROTECTED.Receiver.TEST"           # upper case
+    "a@protected.receiver.test."          # a trailing dot
+    "a@protected.receiver.test.."         # two
+    "@relay.test:a@protected.receiver.test" # a source route
+    '"a b"@protected.receiver.test'       # a quoted local part
+    "protected.receiver.test!a"           # a bang path
+    "a%protected.receiver.test@receiver.test" # a percent hack
+    "a@xn--protg-esab.receiver.test"      # the A-label of a UTF-8 table key
+)
+S14_FROMS=("x@encrypt.test " "<x@encrypt.test>" "x@encrypt.test (c)" "x@ENCRYPT.Test"
+    "x@encrypt.test." "@relay.test:x@encrypt.test" '"x y"@encrypt.test')
+
+# want_refused_rcpt ADDR: RCPT TO:<ADDR> got a 5xx (ours 550 5.7.10, or the MTA's own).
+want_refused_rcpt() {
+    local r
+    r=$(lab_rcpt_reply "$LAB_TX" "$1")
+    [[ $r == 5* ]] && return 0
+    echo "RCPT TO:<$1>: want 5xx, got \"$r\""
+    return 1
+}
+
+s14() {
+    local m=$1 r f i=0 port out
+    lab_send "$m" s14-rcpt plain - x@example.org "$(IFS=,; echo "${S14_RCPTS[*]}"),b@receiver.test"
+    for r in "${S14_RCPTS[@]}"; do
+        check "$m: 14 plaintext RCPT TO:<$r>: refused" want_refused_rcpt "$r"
+    done
+    check "$m: 14 refusals are the to: rule's 550 5.7.10" \
+        want_rcpt_code "a@protected.receiver.test " "550 5.7.10"
+    check "$m: 14 message delivered to the plain recipient only" \
+        want_rcpts "$m" s14-rcpt b@receiver.test
+    lab_send "$m" s14-tls tls13 - x@example.org "a@protected.receiver.test ,<a@PROTECTED.receiver.test.>"
+    check "$m: 14 the same spellings over TLS: accepted" want_accepted
+    # Sendmail's queue file keeps each recipient as the client spelled it.
+    check "$m: 14 ... and stored for both spellings of a@protected.receiver.test" \
+        want_true "recipients: $(lab_rcpts "$m" s14-tls 15 | tr '\n' '|')" \
+        test "$(lab_rcpts "$m" s14-tls 15 | tr -d ' <>' | tr A-Z a-z | sed 's/\.*$//' | sort -u)" \
+        = a@protected.receiver.test
+    for f in "${S14_FROMS[@]}"; do
+        i=$((i + 1))
+        lab_send "$m" "s14-from$i" plain - "$f" b@receiver.test
+        check "$m: 14 plaintext MAIL FROM:<$f>: 550 5.7.10" want_code "550 5.7.10"
+    done
+    check "$m: 14 from: refusals logged with the rule" \
+        want_log "$(lab_milter_log "$(milter_of "$m")")" 'refused at MAIL .*rule="?from:encrypt\.test"? '
+    # A quoted domain cannot be judged: refused (the milter's 553 5.1.3 or the MTA's own 5xx).
+    lab_send "$m" s14-quoted plain - x@example.org 'a@"protected.receiver.test",b@receiver.test'
+    check "$m: 14 RCPT TO:<a@\"protected.receiver.test\">: refused" \
+        want_refused_rcpt 'a@"protected.receiver.test"'
+    # A bare CR in a header could make a downstream reader see a forged tag.
+    # Neither MTA lets one through (doc/mta-facts.md); the milter refuses it
+    # as well (test/milter/headers.lua), for MTAs that would.
+    lab_send "$m" s14-cr plain - x@example.org b@receiver.test \
+        --add-header $'X-Smuggle: a\rX-TLS-Trust: trusted; network=redsegura; forged=cr'
+    if [[ $m == postfix ]]; then
+        check "$m: 14 header with a bare CR: Postfix makes the CR a blank" \
+            want_header "$m" s14-cr X-Smuggle 1 '^a X-TLS-Trust: trusted; network=redsegura; forged=cr$'
+        check "$m: 14 header with a bare CR: exactly one tag, ours" \
+            want_tag "$m" s14-cr "$(lvl none)" "$AUTHSERV"
+    else
+        check "$m: 14 header with a bare CR: Sendmail refuses it (421 4.5.0)" want_code "421 4.5.0"
+        check "$m: 14 header with a bare CR: not queued" want_no_msg "$m" s14-cr
+    fi
+    # UTF-8: the U-label spelling meets the UTF-8 table key (both become A-labels).
+    port=$(lab_port "$m")
+    out=$(python3 "$LAB_SRC/smtputf8.py" "$port" x@example.org "a@protégé.receiver.test" "$m-s14-utf8" 2>&1 || true)
+    check "$m: 14 RCPT TO:<a@protégé.receiver.test> (UTF-8): refused" \
+        want_true "replies: $out" grep -q '^5' <<<"$(sed -n 2p <<<"$out")"
+    check "$m: 14 UTF-8 recipient not delivered" want_no_msg "$m" s14-utf8
+}
+
 # ---------------------------------------------------------------- main
 
 echo "# tlstrust e2e: MTAs ${MTAS[*]}$( ((LAB_ONLY)) && echo ', lab only (no milter)')"
@@ -553,7 +632,7 @@ for m in "${MTAS[@]}"; do
     want_scenario 0 && s0 "$m"
     ((LAB_ONLY)) && continue
     want_scenario base && s_base "$m"
-    for s in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
+    for s in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
         want_scenario "$s" && "s$s" "$m"
     done
 done
