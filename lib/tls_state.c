@@ -1,6 +1,6 @@
 /*
  * tls_state.c - turn the MTA's TLS macros into a trust level. The two MTAs
- * differ in what "verified" looks like (see mta-tls-facts.md):
+ * differ in what "verified" looks like (see doc/mta-facts.md):
  *   Postfix:  {cert_issuer} is sent only for a verified client certificate,
  *             as the issuer CN (or O) in UTF-8.
  *   Sendmail: {cert_issuer} is always sent, as an xtext-encoded oneline DN;

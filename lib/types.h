@@ -13,7 +13,7 @@ enum tt_level {
     TT_LEVEL_TRUSTED,   /* verified, issued by a CA of a trusted network */
 };
 
-/* How the MTA reports certificate names (see docs in mta-tls-facts.md). */
+/* How the MTA reports certificate names (see doc/mta-facts.md). */
 enum tt_dialect {
     TT_DIALECT_AUTO = 0,
     TT_DIALECT_POSTFIX,  /* plain UTF-8 CN/O; {cert_issuer} only when verified */

@@ -375,7 +375,7 @@ static void send_macros(struct worker *w, struct conn *c, int stage, char cmd,
         pkt_end(w, c);
 }
 
-/* The TLS macros of each kind, as Postfix or Sendmail sends them (mta-tls-facts.md). */
+/* The TLS macros of each kind, as Postfix or Sendmail sends them (doc/mta-facts.md). */
 static size_t tls_macros(enum kind k, const char **nv)
 {
     static const char *const tls[] = {"{tls_version}",          "TLSv1.3",       "{cipher}",

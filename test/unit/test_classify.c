@@ -1,6 +1,6 @@
 /*
  * test_classify.c - trust levels from macros exactly as each MTA sends them
- * (see mta-tls-facts.md), including the rogue-CA case on both MTAs.
+ * (see doc/mta-facts.md), including the rogue-CA case on both MTAs.
  */
 #include <setjmp.h>
 #include <stdarg.h>
