@@ -94,7 +94,6 @@ static void ca_free(struct tt_ca *ca)
         free(ca->postfix_names[i]);
     free(ca->postfix_names);
     OPENSSL_free(ca->oneline);
-    free(ca->oneline_mta);
     free(ca->display);
 }
 
@@ -113,14 +112,11 @@ static bool ca_from_cert(struct tt_ca *ca, X509 *x, const char *name, const char
 {
     const X509_NAME *subj = X509_get_subject_name(x);
     const ASN1_TIME *na = X509_get0_notAfter(x);
-    char buf[256];
     struct tm tm;
 
     memset(ca, 0, sizeof(*ca));
     ca->oneline = X509_NAME_oneline(subj, NULL, 0);
-    X509_NAME_oneline(subj, buf, sizeof(buf));
-    ca->oneline_mta = strdup(buf);
-    if (ca->oneline == NULL || ca->oneline_mta == NULL || !postfix_names(ca, subj))
+    if (ca->oneline == NULL || !postfix_names(ca, subj))
         return false;
     ca->display = strdup(ca->npostfix > 0 ? ca->postfix_names[0] : ca->oneline);
     if (ca->display == NULL)
@@ -217,12 +213,45 @@ bool tt_trust_add(struct tt_trust *t, const char *name, const char *file, time_t
     return false;
 }
 
+/* Sendmail can report this CA's DN in full, not cut to the prefix of another's. */
+static bool fits_sendmail(const struct tt_ca *ca)
+{
+    return strlen(ca->oneline) <= TT_SENDMAIL_DN_MAX;
+}
+
+bool tt_trust_check_dialect(const struct tt_trust *t, enum tt_dialect dialect, char *err,
+                            size_t errsz)
+{
+    size_t i, j;
+
+    if (t == NULL || dialect == TT_DIALECT_POSTFIX)
+        return true;
+    for (i = 0; i < t->nnets; i++) {
+        const struct tt_network *n = &t->nets[i];
+
+        for (j = 0; j < n->ncas; j++) {
+            if (fits_sendmail(&n->cas[j]))
+                continue;
+            snprintf(err, errsz,
+                     "network %s: %s: CA \"%.160s...\": one-line DN is %zu bytes, longer than "
+                     "Sendmail's %d-byte issuer buffer; Sendmail would report it cut short, as "
+                     "the DN of another CA (set MTADialect postfix if only Postfix uses this "
+                     "milter)",
+                     n->name, n->file, n->cas[j].oneline, strlen(n->cas[j].oneline),
+                     TT_SENDMAIL_DN_MAX);
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool ca_matches(const struct tt_ca *ca, enum tt_dialect dialect, const char *issuer)
 {
     size_t i;
 
+    /* Never by a cut form: it is also the full DN of any CA named like the cut. */
     if (dialect == TT_DIALECT_SENDMAIL)
-        return strcmp(ca->oneline, issuer) == 0 || strcmp(ca->oneline_mta, issuer) == 0;
+        return fits_sendmail(ca) && strcmp(ca->oneline, issuer) == 0;
     if (dialect != TT_DIALECT_POSTFIX)
         return false;
     for (i = 0; i < ca->npostfix; i++)

@@ -10,6 +10,8 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "helpers.h"
 #include "trustnet.h"
@@ -105,6 +107,98 @@ static void expired_ca_loads_with_warning(void **state)
     tt_trust_free(&t);
 }
 
+#define OU60(c)                                                                                    \
+    c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c c  \
+        c c c c c c c c c c c c c
+/* Three 60-byte OUs: with "/C=ES/O=Red Segura" a 210-byte prefix of the one-line DN. */
+#define LONG_PREFIX "C=ES|O=Red Segura|OU=" OU60("a") "|OU=" OU60("b") "|OU=" OU60("c")
+
+/* The one-line DN of the first certificate in file, into a buffer of bufsz as Sendmail does. */
+static void oneline_of(const char *file, char *buf, int bufsz)
+{
+    FILE *f = fopen(file, "r");
+    X509 *x;
+
+    assert_non_null(f);
+    x = PEM_read_X509(f, NULL, NULL, NULL);
+    fclose(f);
+    assert_non_null(x);
+    X509_NAME_oneline(X509_get_subject_name(x), buf, bufsz);
+    X509_free(x);
+}
+
+/*
+ * Sendmail cuts a one-line DN longer than 255 bytes after the last whole
+ * attribute that fits. The cut form is the full DN of another CA, so it
+ * must never match the long one.
+ */
+static void sendmail_never_matches_a_cut_dn(void **state)
+{
+    struct tt_trust t = {0};
+    char err[512], full[1024], cut[256];
+    const char *longca, *shortca;
+
+    (void)state;
+    longca = th_cert("long.pem", LONG_PREFIX "|CN=Red Segura Long Name Certification Authority 01",
+                     true, 365);
+    oneline_of(longca, full, sizeof(full));
+    oneline_of(longca, cut, sizeof(cut));
+    assert_true(strlen(full) > 255);
+    assert_true(strlen(cut) < strlen(full) && strncmp(full, cut, strlen(cut)) == 0);
+    /* An outside CA whose whole DN is that cut form. */
+    shortca = th_cert("short.pem", LONG_PREFIX, true, 365);
+    oneline_of(shortca, full, sizeof(full));
+    assert_string_equal(full, cut);
+
+    assert_true(tt_trust_add(&t, "long", longca, time(NULL), err, sizeof(err)));
+    assert_null(tt_trust_match(&t, TT_DIALECT_SENDMAIL, cut, NULL));
+    assert_true(tt_trust_add(&t, "short", shortca, time(NULL), err, sizeof(err)));
+    assert_string_equal(tt_trust_match(&t, TT_DIALECT_SENDMAIL, cut, NULL)->name, "short");
+    assert_null(tt_trust_match(&t, TT_DIALECT_SENDMAIL, cut, "long"));
+    /* Postfix reports the CN, which the long DN does not change. */
+    assert_string_equal(tt_trust_match(&t, TT_DIALECT_POSTFIX,
+                                       "Red Segura Long Name Certification Authority 01", NULL)
+                            ->name,
+                        "long");
+    tt_trust_free(&t);
+}
+
+/* 255 bytes fit Sendmail's buffer and match; 256 are refused where Sendmail may be the MTA. */
+static void sendmail_dn_limit_at_load(void **state)
+{
+    struct tt_trust t = {0};
+    char err[1024], dn[1024];
+    const char *fits, *over;
+
+    (void)state;
+    /* 210 + "/CN=" + 41 = 255 bytes; one more is 256. */
+    fits = th_cert("fits255.pem", LONG_PREFIX "|CN=Red Segura CA of exactly 255 bytes.......", true,
+                   365);
+    oneline_of(fits, dn, sizeof(dn));
+    assert_int_equal(strlen(dn), 255);
+    over = th_cert("over256.pem", LONG_PREFIX "|CN=Red Segura CA of exactly 256 bytes........",
+                   true, 365);
+
+    assert_true(tt_trust_add(&t, "fits", fits, time(NULL), err, sizeof(err)));
+    assert_true(tt_trust_check_dialect(&t, TT_DIALECT_SENDMAIL, err, sizeof(err)));
+    assert_true(tt_trust_check_dialect(&t, TT_DIALECT_AUTO, err, sizeof(err)));
+    assert_string_equal(tt_trust_match(&t, TT_DIALECT_SENDMAIL, dn, NULL)->name, "fits");
+
+    assert_true(tt_trust_add(&t, "over", over, time(NULL), err, sizeof(err)));
+    assert_true(tt_trust_check_dialect(&t, TT_DIALECT_POSTFIX, err, sizeof(err)));
+    assert_false(tt_trust_check_dialect(&t, TT_DIALECT_SENDMAIL, err, sizeof(err)));
+    assert_non_null(strstr(err, over));
+    assert_non_null(strstr(err, "CA \"/C=ES/O=Red Segura/OU=aaaa"));
+    assert_non_null(strstr(err, "one-line DN is 256 bytes, longer than Sendmail's 255-byte "
+                                "issuer buffer"));
+    assert_non_null(strstr(err, "MTADialect postfix"));
+    assert_false(tt_trust_check_dialect(&t, TT_DIALECT_AUTO, err, sizeof(err)));
+    oneline_of(over, dn, sizeof(dn));
+    assert_int_equal(strlen(dn), 256);
+    assert_null(tt_trust_match(&t, TT_DIALECT_SENDMAIL, dn, NULL));
+    tt_trust_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -112,6 +206,8 @@ int main(void)
         cmocka_unit_test(utf8_names),
         cmocka_unit_test(bundle_errors),
         cmocka_unit_test(expired_ca_loads_with_warning),
+        cmocka_unit_test(sendmail_never_matches_a_cut_dn),
+        cmocka_unit_test(sendmail_dn_limit_at_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
