@@ -19,10 +19,9 @@
 #define TT_SENDMAIL_DN_MAX 255
 
 struct tt_ca {
-    char **postfix_names; /* issuer CN (first and last), or O when no CN */
-    size_t npostfix;
-    char *oneline; /* X509_NAME_oneline() of the subject, unbounded */
-    char *display; /* CN (else O, else the DN) for messages */
+    char *postfix_name; /* Postfix's {cert_issuer} for it; NULL: it has none */
+    char *oneline;      /* X509_NAME_oneline() of the subject, unbounded */
+    char *display;      /* postfix_name, else oneline: printable, for messages */
     time_t not_after;
 };
 
@@ -51,8 +50,10 @@ bool tt_trust_add(struct tt_trust *t, const char *name, const char *file, time_t
  * Check the loaded networks against the MTA(s) that dialect allows (auto:
  * both). Sendmail: a CA whose one-line DN does not fit Sendmail's buffer
  * is an error written to err (Sendmail would report it cut short, the same
- * as a CA whose DN is the cut form). The configuration calls this once all
- * its lines are read, when MTADialect is known.
+ * as a CA whose DN is the cut form). Postfix: a CA without a name Postfix
+ * reports, and two CAs of different networks with the same Postfix name,
+ * are logged as warnings. The configuration calls this once all its lines
+ * are read, when MTADialect is known.
  */
 bool tt_trust_check_dialect(const struct tt_trust *t, enum tt_dialect dialect, char *err,
                             size_t errsz);

@@ -123,6 +123,18 @@ expect "CA DN too long for Sendmail (MTADialect sendmail after the network)" 1 "
 MTADialect sendmail"
 expect "CA DN too long for Sendmail: loads with MTADialect postfix" 0 "OK" "TrustedNetwork long long.pem
 MTADialect postfix"
+# Postfix reports only the issuer's first CN (else O): a CA without a usable
+# one never matches, and two networks' CAs so named cannot be told apart.
+mkca noname.pem "/C=ES/OU=Only OU" -days 30 -addext basicConstraints=critical,CA:TRUE
+expect "CA without a name Postfix reports: warning" 0 \
+    "network nn: CA \"/C=ES/OU=Only OU\" in $dir/noname.pem has no CN or O that Postfix reports" \
+    "TrustedNetwork nn noname.pem"
+mkca twin1.pem "/O=Uno/CN=Twin CA" -days 30 -addext basicConstraints=critical,CA:TRUE
+mkca twin2.pem "/O=Dos/CN=Twin CA" -days 30 -addext basicConstraints=critical,CA:TRUE
+expect "two networks' CAs with one Postfix name: warning" 0 \
+    "networks uno and dos: a CA in $dir/twin1.pem and a CA in $dir/twin2.pem have the same Postfix name \"Twin CA\"" \
+    "TrustedNetwork uno twin1.pem
+TrustedNetwork dos twin2.pem"
 expect "unknown configuration key" 1 "t.conf:2: unknown key 'DomainTabel'" "$base
 DomainTabel domains"
 expect "shipped configuration" 0 "OK" "$base
