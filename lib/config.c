@@ -606,6 +606,9 @@ struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, c
         ok = set_string(&p, &p.c->socket, TT_DEFAULT_SOCKET);
     if (ok && p.c->tag_header == NULL)
         ok = set_string(&p, &p.c->tag_header, TT_DEFAULT_TAG);
+    /* Only now is MTADialect known, wherever its line stood. */
+    if (ok)
+        ok = tt_trust_check_dialect(&p.c->trust, p.c->dialect, err, errsz);
     if (ok && p.c->table_path != NULL) {
         p.c->table = tt_table_load(p.c->table_path, &p.c->trust, err, errsz);
         ok = p.c->table != NULL;

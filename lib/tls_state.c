@@ -77,11 +77,13 @@ bool tt_host_match(const char *pattern, const char *host)
     if (pl == 0 || hl == 0)
         return false;
     if (pl >= 2 && pattern[0] == '*' && pattern[1] == '.') {
-        /* "*.d" needs at least one non-empty label before ".d". */
-        size_t sl = pl - 1;
+        /* As in RFC 6125, the star stands for exactly one non-empty label. */
+        size_t sl = pl - 1, ll;
 
-        return hl > sl && host[hl - sl - 1] != '.' &&
-               strncasecmp(host + hl - sl, pattern + 1, sl) == 0;
+        if (hl <= sl)
+            return false;
+        ll = hl - sl;
+        return memchr(host, '.', ll) == NULL && strncasecmp(host + ll, pattern + 1, sl) == 0;
     }
     return pl == hl && strncasecmp(pattern, host, pl) == 0;
 }

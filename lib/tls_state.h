@@ -54,7 +54,8 @@ void tt_tls_capture(struct tt_tls *s, const struct tt_macros *m, enum tt_dialect
 /* Protocol version as a number: TLSv1 -> 10 ... TLSv1.3 -> 13, 0 if unknown. */
 int tt_tls_version_number(const char *v);
 
-/* Host name pattern match: "*.example.org" (one or more labels) or exact. */
+/* Host name pattern match, case-insensitive: exact, or "*.example.org" for
+ * exactly one more leftmost label ("mx.example.org", not "a.mx.example.org"). */
 bool tt_host_match(const char *pattern, const char *host);
 
 #endif

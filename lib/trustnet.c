@@ -1,9 +1,9 @@
 /*
  * trustnet.c - load trusted-network CA bundles with OpenSSL and derive the
- * names the MTAs report for an issuer: Postfix gives the issuer CN (or O
- * when there is no CN) as UTF-8; Sendmail gives X509_NAME_oneline() of the
- * issuer, which we compute with the same function so the strings compare
- * byte for byte.
+ * names the MTAs report for an issuer: Postfix gives the issuer's first CN
+ * (else its first O) as UTF-8, by its own rules (postfix_issuer_name());
+ * Sendmail gives X509_NAME_oneline() of the issuer, which we compute with
+ * the same function so the strings compare byte for byte.
  */
 #include "trustnet.h"
 
@@ -22,79 +22,75 @@
 
 #define WARN_EXPIRY_DAYS 30
 
-/* UTF-8 text of the entry at pos in name, or NULL (also for embedded NUL). */
-static char *entry_utf8(const X509_NAME *name, int pos)
-{
-    const X509_NAME_ENTRY *e = X509_NAME_get_entry(name, pos);
-    unsigned char *u = NULL;
-    char *s;
-    int n;
+/* Postfix's CCERT_BUFSIZ (src/tls/tls.h): a name must be shorter. */
+#define POSTFIX_CCERT_BUFSIZ 256
 
-    if (e == NULL)
-        return NULL;
-    n = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(e));
-    if (n < 0)
-        return NULL;
-    if (memchr(u, '\0', (size_t)n) != NULL) {
-        OPENSSL_free(u);
-        return NULL;
-    }
-    s = strndup((const char *)u, (size_t)n);
-    OPENSSL_free(u);
-    return s;
-}
-
-static bool add_name(struct tt_ca *ca, char *s)
+/* A C0 control or DEL: what Postfix's ISASCII(c) && !ISPRINT(c) refuses. */
+static bool has_ascii_control(const unsigned char *s, size_t n)
 {
-    char **p;
     size_t i;
 
-    if (s == NULL)
-        return true;
-    for (i = 0; i < ca->npostfix; i++) {
-        if (strcmp(ca->postfix_names[i], s) == 0) {
-            free(s);
+    for (i = 0; i < n; i++)
+        if (s[i] < 0x20 || s[i] == 0x7f)
             return true;
-        }
-    }
-    p = realloc(ca->postfix_names, (ca->npostfix + 1) * sizeof(*p));
-    if (p == NULL) {
-        free(s);
-        return false;
-    }
-    ca->postfix_names = p;
-    ca->postfix_names[ca->npostfix++] = s;
-    return true;
+    return false;
 }
 
-/* The names Postfix can report for this CA as the issuer of a client cert. */
-static bool postfix_names(struct tt_ca *ca, const X509_NAME *subj)
+/*
+ * The first nid attribute of name as Postfix's tls_text_name()
+ * (src/tls/tls_verify.c, Postfix 3.7) accepts it: converted to UTF-8 by
+ * OpenSSL, trailing NULs dropped, then refused when CCERT_BUFSIZ bytes or
+ * longer or when it holds a NUL or an ASCII control character. Later
+ * attributes of the same type are never looked at. *out is NULL when the
+ * attribute is missing or refused; false only when out of memory.
+ */
+static bool postfix_text_name(const X509_NAME *name, int nid, char **out)
 {
-    int first = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
-    int last = first, pos = first;
+    int pos = X509_NAME_get_index_by_NID(name, nid, -1);
+    const X509_NAME_ENTRY *e = pos >= 0 ? X509_NAME_get_entry(name, pos) : NULL;
+    unsigned char *u = NULL;
+    int n;
+    bool ok = true;
 
-    while (pos >= 0) {
-        last = pos;
-        pos = X509_NAME_get_index_by_NID(subj, NID_commonName, pos);
-    }
-    if (first < 0) {
-        first = X509_NAME_get_index_by_NID(subj, NID_organizationName, -1);
-        last = first;
-    }
-    if (first < 0)
+    *out = NULL;
+    if (e == NULL || (n = ASN1_STRING_to_UTF8(&u, X509_NAME_ENTRY_get_data(e))) < 0)
         return true;
-    return add_name(ca, entry_utf8(subj, first)) && add_name(ca, entry_utf8(subj, last));
+    while (n > 0 && u[n - 1] == '\0')
+        n--;
+    if (n < POSTFIX_CCERT_BUFSIZ && memchr(u, '\0', (size_t)n) == NULL &&
+        !has_ascii_control(u, (size_t)n)) {
+        *out = strndup((const char *)u, (size_t)n);
+        ok = *out != NULL;
+    }
+    OPENSSL_free(u);
+    return ok;
+}
+
+/*
+ * What Postfix sends as {cert_issuer} for a certificate this CA issued:
+ * tls_issuer_CN() takes the CN, and the O only when the CN is missing or
+ * refused. An empty CN is taken as it is (no fallback), and Postfix then
+ * sends an empty macro. postfix_name stays NULL when there is no usable
+ * name: such a CA never matches under Postfix.
+ */
+static bool postfix_issuer_name(struct tt_ca *ca, const X509_NAME *subj)
+{
+    if (!postfix_text_name(subj, NID_commonName, &ca->postfix_name))
+        return false;
+    if (ca->postfix_name == NULL &&
+        !postfix_text_name(subj, NID_organizationName, &ca->postfix_name))
+        return false;
+    if (ca->postfix_name != NULL && ca->postfix_name[0] == '\0') {
+        free(ca->postfix_name);
+        ca->postfix_name = NULL;
+    }
+    return true;
 }
 
 static void ca_free(struct tt_ca *ca)
 {
-    size_t i;
-
-    for (i = 0; i < ca->npostfix; i++)
-        free(ca->postfix_names[i]);
-    free(ca->postfix_names);
+    free(ca->postfix_name);
     OPENSSL_free(ca->oneline);
-    free(ca->oneline_mta);
     free(ca->display);
 }
 
@@ -113,16 +109,13 @@ static bool ca_from_cert(struct tt_ca *ca, X509 *x, const char *name, const char
 {
     const X509_NAME *subj = X509_get_subject_name(x);
     const ASN1_TIME *na = X509_get0_notAfter(x);
-    char buf[256];
     struct tm tm;
 
     memset(ca, 0, sizeof(*ca));
     ca->oneline = X509_NAME_oneline(subj, NULL, 0);
-    X509_NAME_oneline(subj, buf, sizeof(buf));
-    ca->oneline_mta = strdup(buf);
-    if (ca->oneline == NULL || ca->oneline_mta == NULL || !postfix_names(ca, subj))
+    if (ca->oneline == NULL || !postfix_issuer_name(ca, subj))
         return false;
-    ca->display = strdup(ca->npostfix > 0 ? ca->postfix_names[0] : ca->oneline);
+    ca->display = strdup(ca->postfix_name != NULL ? ca->postfix_name : ca->oneline);
     if (ca->display == NULL)
         return false;
     if (na != NULL && ASN1_TIME_to_tm(na, &tm) == 1) {
@@ -217,18 +210,83 @@ bool tt_trust_add(struct tt_trust *t, const char *name, const char *file, time_t
     return false;
 }
 
+/* Sendmail can report this CA's DN in full, not cut to the prefix of another's. */
+static bool fits_sendmail(const struct tt_ca *ca)
+{
+    return strlen(ca->oneline) <= TT_SENDMAIL_DN_MAX;
+}
+
+/* Warn about CAs Postfix cannot name, and about CAs Postfix cannot tell apart. */
+static void warn_postfix_names(const struct tt_trust *t)
+{
+    size_t i, j, k, l;
+
+    for (i = 0; i < t->nnets; i++) {
+        const struct tt_network *n = &t->nets[i];
+
+        for (j = 0; j < n->ncas; j++) {
+            const struct tt_ca *a = &n->cas[j];
+
+            if (a->postfix_name == NULL) {
+                tt_log(LOG_WARNING,
+                       "network %s: CA \"%s\" in %s has no CN or O that Postfix reports (missing, "
+                       "empty, 256 bytes or longer, or with a NUL or control character): under "
+                       "Postfix it never makes a session trusted",
+                       n->name, a->display, n->file);
+                continue;
+            }
+            for (k = i + 1; k < t->nnets; k++)
+                for (l = 0; l < t->nets[k].ncas; l++)
+                    if (t->nets[k].cas[l].postfix_name != NULL &&
+                        strcmp(a->postfix_name, t->nets[k].cas[l].postfix_name) == 0)
+                        tt_log(LOG_WARNING,
+                               "networks %s and %s: a CA in %s and a CA in %s have the same "
+                               "Postfix name \"%s\": Postfix reports only that name, so their "
+                               "certificates count for both networks",
+                               n->name, t->nets[k].name, n->file, t->nets[k].file, a->postfix_name);
+        }
+    }
+}
+
+bool tt_trust_check_dialect(const struct tt_trust *t, enum tt_dialect dialect, char *err,
+                            size_t errsz)
+{
+    size_t i, j;
+
+    if (t == NULL)
+        return true;
+    if (dialect == TT_DIALECT_POSTFIX) {
+        warn_postfix_names(t);
+        return true;
+    }
+    for (i = 0; i < t->nnets; i++) {
+        const struct tt_network *n = &t->nets[i];
+
+        for (j = 0; j < n->ncas; j++) {
+            if (fits_sendmail(&n->cas[j]))
+                continue;
+            snprintf(err, errsz,
+                     "network %s: %s: CA \"%.160s...\": one-line DN is %zu bytes, longer than "
+                     "Sendmail's %d-byte issuer buffer; Sendmail would report it cut short, as "
+                     "the DN of another CA (set MTADialect postfix if only Postfix uses this "
+                     "milter)",
+                     n->name, n->file, n->cas[j].oneline, strlen(n->cas[j].oneline),
+                     TT_SENDMAIL_DN_MAX);
+            return false;
+        }
+    }
+    if (dialect == TT_DIALECT_AUTO)
+        warn_postfix_names(t);
+    return true;
+}
+
 static bool ca_matches(const struct tt_ca *ca, enum tt_dialect dialect, const char *issuer)
 {
-    size_t i;
-
+    /* Never by a cut form: it is also the full DN of any CA named like the cut. */
     if (dialect == TT_DIALECT_SENDMAIL)
-        return strcmp(ca->oneline, issuer) == 0 || strcmp(ca->oneline_mta, issuer) == 0;
-    if (dialect != TT_DIALECT_POSTFIX)
-        return false;
-    for (i = 0; i < ca->npostfix; i++)
-        if (strcmp(ca->postfix_names[i], issuer) == 0)
-            return true;
-    return false;
+        return fits_sendmail(ca) && strcmp(ca->oneline, issuer) == 0;
+    return dialect == TT_DIALECT_POSTFIX && ca->postfix_name != NULL &&
+           strcmp(ca->postfix_name, issuer) == 0;
 }
 
 const struct tt_network *tt_trust_match(const struct tt_trust *t, enum tt_dialect dialect,

@@ -109,6 +109,32 @@ openssl ca -batch -config ca.cnf -selfsign -keyfile oldkey.pem -in old.csr -out 
 expect "expired CA: warning, still loaded" 0 "CA \"Old CA\" in $dir/old.pem has expired" "TrustedNetwork old old.pem"
 mkca soon.pem "/CN=Soon CA" -days 10 -addext basicConstraints=critical,CA:TRUE
 expect "CA expiring within 30 days: warning" 0 "CA \"Soon CA\" in $dir/soon.pem expires in" "TrustedNetwork soon soon.pem"
+# Sendmail reports at most 255 bytes of a one-line DN: a longer network CA
+# would be matched by its cut form, the DN of any other CA so named.
+ou=$(printf 'a%.0s' $(seq 60))
+mkca long.pem "/C=ES/O=Red Segura/OU=$ou/OU=$ou/OU=$ou/CN=Red Segura Long Name Certification Authority 01" \
+    -days 30 -addext basicConstraints=critical,CA:TRUE
+longmsg="network long: $dir/long.pem: CA \"/C=ES/O=Red Segura/OU=aaaa"
+expect "CA DN too long for Sendmail (MTADialect auto)" 1 "$longmsg" "TrustedNetwork long long.pem"
+expect "CA DN too long for Sendmail: length and remedy" 1 \
+    "one-line DN is 261 bytes, longer than Sendmail's 255-byte issuer buffer" "TrustedNetwork long long.pem"
+expect "CA DN too long for Sendmail (MTADialect sendmail after the network)" 1 "MTADialect postfix" \
+    "TrustedNetwork long long.pem
+MTADialect sendmail"
+expect "CA DN too long for Sendmail: loads with MTADialect postfix" 0 "OK" "TrustedNetwork long long.pem
+MTADialect postfix"
+# Postfix reports only the issuer's first CN (else O): a CA without a usable
+# one never matches, and two networks' CAs so named cannot be told apart.
+mkca noname.pem "/C=ES/OU=Only OU" -days 30 -addext basicConstraints=critical,CA:TRUE
+expect "CA without a name Postfix reports: warning" 0 \
+    "network nn: CA \"/C=ES/OU=Only OU\" in $dir/noname.pem has no CN or O that Postfix reports" \
+    "TrustedNetwork nn noname.pem"
+mkca twin1.pem "/O=Uno/CN=Twin CA" -days 30 -addext basicConstraints=critical,CA:TRUE
+mkca twin2.pem "/O=Dos/CN=Twin CA" -days 30 -addext basicConstraints=critical,CA:TRUE
+expect "two networks' CAs with one Postfix name: warning" 0 \
+    "networks uno and dos: a CA in $dir/twin1.pem and a CA in $dir/twin2.pem have the same Postfix name \"Twin CA\"" \
+    "TrustedNetwork uno twin1.pem
+TrustedNetwork dos twin2.pem"
 expect "unknown configuration key" 1 "t.conf:2: unknown key 'DomainTabel'" "$base
 DomainTabel domains"
 expect "shipped configuration" 0 "OK" "$base

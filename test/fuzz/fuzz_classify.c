@@ -18,7 +18,9 @@
  *  - every rule: no result exactly for requirement none; a failure has a
  *    reason, no TLS fails every requirement; a pass meets the level, the
  *    network, the version, the bits and a subject pattern; a refusing
- *    verdict's SMTP reply text is printable ASCII without '%';
+ *    verdict's SMTP reply text is printable ASCII without '%'; a subject
+ *    pattern "*.d" matches exactly one more leftmost label (checked
+ *    against a separate reading of tlstrust-domains(5));
  *  - the tag is shorter than TT_TAG_MAX, equals strlen (no NUL), holds no
  *    CR or LF, and reads back as "LEVEL(; key=value)*" with LEVEL the
  *    level name, known keys in their fixed order, each at most once, and
@@ -34,6 +36,7 @@
  *    value starts with the authserv-id followed by ';', a blank or its
  *    end, and never true for two different authserv-ids.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -153,6 +156,31 @@ static void check_state(const struct tt_tls *s, const struct tt_macros *m)
         FZ_CHECK(s->verified == present(m->cert_issuer));
 }
 
+/*
+ * tlstrust-domains(5), written apart from tt_host_match(): "*.d" is one
+ * non-empty label, a dot, then d; any other pattern equals the name. Case
+ * and one trailing dot on either side do not count.
+ */
+static bool spec_host_match(const char *pattern, const char *host)
+{
+    char p[TT_NAME_MAX], h[TT_NAME_MAX];
+    const char *dot;
+    size_t n;
+
+    snprintf(p, sizeof(p), "%s", pattern);
+    snprintf(h, sizeof(h), "%s", host);
+    if ((n = strlen(p)) > 0 && p[n - 1] == '.')
+        p[n - 1] = '\0';
+    if ((n = strlen(h)) > 0 && h[n - 1] == '.')
+        h[n - 1] = '\0';
+    if (p[0] == '\0' || h[0] == '\0')
+        return false;
+    if (strncmp(p, "*.", 2) != 0)
+        return strcasecmp(p, h) == 0;
+    dot = strchr(h, '.');
+    return dot != NULL && dot != h && strcasecmp(dot + 1, p + 2) == 0;
+}
+
 static void check_verdict(const struct tt_rule *r, const struct tt_tls *s,
                           const struct tt_verdict *v)
 {
@@ -160,6 +188,9 @@ static void check_verdict(const struct tt_rule *r, const struct tt_tls *s,
                                          TT_LEVEL_TRUSTED};
     size_t i;
 
+    for (i = 0; r->subjects != NULL && r->subjects[i] != NULL; i++)
+        FZ_CHECK(tt_host_match(r->subjects[i], s->subject_cn) ==
+                 spec_host_match(r->subjects[i], s->subject_cn));
     FZ_CHECK((v->result == TT_RESULT_NONE) == (r->req == TT_REQ_NONE));
     if (v->result == TT_RESULT_NONE)
         return;

@@ -23,6 +23,26 @@ const char *th_write(const char *name, const char *content);
 const char *th_cert(const char *name, const char *subject, bool ca, int days);
 
 /*
+ * One name attribute with exact bytes, for names th_cert() cannot make
+ * (NULs, control characters, past the usual length bounds, other string
+ * types). type is an OpenSSL ASN.1 string type such as V_ASN1_UTF8STRING
+ * or V_ASN1_BMPSTRING; len is the byte count, -1 for strlen(bytes).
+ */
+struct th_attr {
+    const char *field; /* "CN", "O", "OU", ... */
+    int type;
+    const char *bytes;
+    int len;
+};
+/* As th_cert(), with the subject given attribute by attribute. */
+const char *th_cert_attrs(const char *name, const struct th_attr *attrs, size_t nattrs, bool ca,
+                          int days);
+
+/* Capture stderr (where tt_log writes in the tests) until th_stderr_end(), which returns it. */
+void th_stderr_begin(void);
+const char *th_stderr_end(void);
+
+/*
  * Make a CA with subject (th_cert syntax) and load it into t as network
  * "redsegura": the common fixture of the tests. 0, or -1 with the error
  * printed.

@@ -178,7 +178,6 @@ static void versions_and_host_patterns(void **state)
     assert_int_equal(tt_tls_version_number("SSLv3"), 0);
     assert_int_equal(tt_tls_version_number(NULL), 0);
     assert_true(tt_host_match("*.ministerio.test", "mail.ministerio.test"));
-    assert_true(tt_host_match("*.ministerio.test", "a.b.ministerio.test"));
     assert_true(tt_host_match("*.ministerio.test", "MAIL.Ministerio.Test."));
     assert_false(tt_host_match("*.ministerio.test", "ministerio.test"));
     assert_false(tt_host_match("*.ministerio.test", "evilministerio.test"));
@@ -187,12 +186,30 @@ static void versions_and_host_patterns(void **state)
     assert_false(tt_host_match("mx.ministerio.test", "mx2.ministerio.test"));
 }
 
+/* tlstrust-domains(5): "*.domain" stands for exactly one non-empty leftmost label. */
+static void subject_wildcard_is_one_label(void **state)
+{
+    (void)state;
+    assert_true(tt_host_match("*.example.org", "mx.example.org"));
+    assert_true(tt_host_match("*.example.org", "MX.Example.Org."));
+    assert_false(tt_host_match("*.example.org", "a.mx.example.org"));
+    assert_false(tt_host_match("*.example.org", "a.b.c.example.org"));
+    assert_false(tt_host_match("*.example.org", "example.org"));
+    assert_false(tt_host_match("*.example.org", ".example.org"));
+    assert_false(tt_host_match("*.example.org", "mx..example.org"));
+    assert_false(tt_host_match("*.example.org", "a.mx.example.org."));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(postfix_levels),  cmocka_unit_test(postfix_rogue_is_encrypted),
-        cmocka_unit_test(sendmail_levels), cmocka_unit_test(sendmail_without_verify_is_not_trusted),
-        cmocka_unit_test(hostile_values),  cmocka_unit_test(versions_and_host_patterns),
+        cmocka_unit_test(postfix_levels),
+        cmocka_unit_test(postfix_rogue_is_encrypted),
+        cmocka_unit_test(sendmail_levels),
+        cmocka_unit_test(sendmail_without_verify_is_not_trusted),
+        cmocka_unit_test(hostile_values),
+        cmocka_unit_test(versions_and_host_patterns),
+        cmocka_unit_test(subject_wildcard_is_one_label),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

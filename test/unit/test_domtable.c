@@ -78,6 +78,14 @@ static void syntax_errors_name_their_line(void **state)
     expect_error("x.org encrypt reply=\"100%\"\n", 1, "without '%'");
     expect_error("x.org encrypt subject=\n", 1, "empty value");
     expect_error("x.org encrypt subject=*.a.org,,b.org\n", 1, "empty or too long subject");
+    /* A star only as the whole leftmost label of a pattern: "*.domain". */
+    expect_error("x.org encrypt subject=a.*.org\n", 1, "invalid subject pattern 'a.*.org'");
+    expect_error("x.org encrypt subject=*\n", 1, "invalid subject pattern '*'");
+    expect_error("x.org encrypt subject=*.\n", 1, "invalid subject pattern");
+    expect_error("x.org encrypt subject=**.org\n", 1, "invalid subject pattern '**.org'");
+    expect_error("x.org encrypt subject=*.*.org\n", 1, "invalid subject pattern '*.*.org'");
+    expect_error("x.org encrypt subject=mx*.org\n", 1, "invalid subject pattern 'mx*.org'");
+    expect_error("x.org encrypt subject=*mx.org\n", 1, "invalid subject pattern '*mx.org'");
     memset(longline, 'a', 10 * 1024);
     strcpy(longline + 10 * 1024, ".org encrypt\n");
     expect_error(longline, 1, "line too long");

@@ -76,7 +76,8 @@ static void requirements(void **state)
     struct tt_tls plain = session(NULL, NULL, NULL), enc = session("TLSv1.2", NULL, NULL),
                   ver = session("TLSv1.3", "Outside CA", "mx.out.test"),
                   red = session("TLSv1.3", "Red CA", "mx.subj.test"),
-                  blue = session("TLSv1.3", "Blue CA", "other.test");
+                  blue = session("TLSv1.3", "Blue CA", "other.test"),
+                  deep = session("TLSv1.3", "Red CA", "a.mx.subj.test");
     struct tt_verdict v;
 
     (void)state;
@@ -97,6 +98,10 @@ static void requirements(void **state)
     assert_int_equal(judge("bits.test", &red).result, TT_RESULT_FAIL);
     assert_int_equal(judge("subj.test", &red).result, TT_RESULT_PASS);
     v = judge("subj.test", &blue);
+    assert_int_equal(v.result, TT_RESULT_FAIL);
+    assert_string_equal(v.reason, "TLS client certificate subject does not match");
+    /* "*.subj.test" is one label: a deeper subdomain is not the domain's server. */
+    v = judge("subj.test", &deep);
     assert_int_equal(v.result, TT_RESULT_FAIL);
     assert_string_equal(v.reason, "TLS client certificate subject does not match");
     assert_int_equal(judge("unlisted.test", &plain).result, TT_RESULT_NONE);
