@@ -450,7 +450,10 @@ static char *rdata_string(const ldns_rr *rr, uint16_t type)
     return s;
 }
 
-/* RFC 2308: a negative answer lives min(SOA TTL, SOA MINIMUM); without a SOA it is not kept. */
+/*
+ * RFC 2308: a negative answer lives min(SOA TTL, SOA MINIMUM), and like any
+ * answer at most TT_DNS_MAX_TTL; without a SOA it is not kept.
+ */
 static uint32_t negative_ttl(const ldns_pkt *p)
 {
     const ldns_rr_list *auth = ldns_pkt_authority(p);
@@ -460,10 +463,12 @@ static uint32_t negative_ttl(const ldns_pkt *p)
         const ldns_rr *rr = ldns_rr_list_rr(auth, i);
 
         if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) >= 7) {
-            uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
             uint32_t ttl = ldns_rr_ttl(rr);
+            uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
 
-            return ttl < min ? ttl : min;
+            if (min < ttl)
+                ttl = min;
+            return ttl < TT_DNS_MAX_TTL ? ttl : TT_DNS_MAX_TTL;
         }
     }
     return 0;

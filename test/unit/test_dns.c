@@ -3,7 +3,8 @@
  * a thread on 127.0.0.1 (answers built with libldns): identical concurrent
  * queries share one packet, cache hits send nothing, names are
  * case-insensitive, the LRU bound evicts, negative answers live for the
- * SOA minimum (RFC 2308), TTL 0 and failures are not kept, and a silent
+ * SOA minimum (RFC 2308) and at most a day, TTL 0 and failures are not
+ * kept, and a silent
  * server costs at most timeout x (retries + 1).
  */
 #include <setjmp.h>
@@ -60,6 +61,12 @@ static void answer(const uint8_t *q, size_t qlen, const struct sockaddr_storage 
         ldns_pkt_set_rcode(a, LDNS_RCODE_NXDOMAIN);
         ldns_rr_new_frm_str(&rr, "example. 300 IN SOA ns.example. h.example. 1 2 3 4 1", 0, NULL,
                             NULL);
+        ldns_pkt_push_rr(a, LDNS_SECTION_AUTHORITY, rr);
+    } else if (strcmp(name, "nxlong.example.") == 0 || strcmp(name, "nodatalong.example.") == 0) {
+        /* A zone asking for negative answers to be kept for over a day. */
+        ldns_pkt_set_rcode(a, name[1] == 'x' ? LDNS_RCODE_NXDOMAIN : LDNS_RCODE_NOERROR);
+        ldns_rr_new_frm_str(&rr, "example. 200000 IN SOA ns.example. h.example. 1 2 3 4 200000", 0,
+                            NULL, NULL);
         ldns_pkt_push_rr(a, LDNS_SECTION_AUTHORITY, rr);
     } else if (strcmp(name, "fail.example.") == 0) {
         ldns_pkt_set_rcode(a, LDNS_RCODE_SERVFAIL);
@@ -286,6 +293,24 @@ static void test_negative_caching(void **state)
     tt_dns_free(d);
 }
 
+/* dns.h: no answer is kept longer than TT_DNS_MAX_TTL, negative ones included. */
+static void test_negative_ttl_capped(void **state)
+{
+    struct tt_dns *d = resolver(2000, 0, 100);
+    const struct tt_dns_answer *a;
+
+    (void)state;
+    a = tt_dns_lookup(d, "nxlong.example", TT_DNS_TXT, NULL);
+    assert_int_equal(a->status, TT_DNS_NXDOMAIN);
+    assert_int_equal(a->ttl, TT_DNS_MAX_TTL);
+    tt_dns_answer_put(a);
+    a = tt_dns_lookup(d, "nodatalong.example", TT_DNS_TXT, NULL);
+    assert_int_equal(a->status, TT_DNS_NODATA);
+    assert_int_equal(a->ttl, TT_DNS_MAX_TTL);
+    tt_dns_answer_put(a);
+    tt_dns_free(d);
+}
+
 static void test_not_kept(void **state)
 {
     struct tt_dns *d = resolver(2000, 0, 100);
@@ -339,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_ad_bit),
         cmocka_unit_test(test_lru_bound),
         cmocka_unit_test(test_negative_caching),
+        cmocka_unit_test(test_negative_ttl_capped),
         cmocka_unit_test(test_not_kept),
         cmocka_unit_test(test_silent_server_bound),
         cmocka_unit_test(test_server_specs),
