@@ -277,9 +277,49 @@ static int remaining_ms(double deadline)
     return left <= 0 ? 0 : (int)(left * 1000.0) + 1;
 }
 
-/* One UDP exchange; returns the parsed answer whose id and question match, or NULL. */
+/* The query on the wire, and what its answer must echo. */
+struct query {
+    const uint8_t *wire;
+    size_t wlen;
+    uint16_t id;
+    const ldns_rdf *qname;
+    uint16_t type;
+};
+
+/*
+ * An answer to our query: QR set, our id, and exactly one question with our
+ * name (case-insensitively), type and class IN. Anything else is not taken,
+ * even on our connected socket.
+ */
+static bool answers_query(const ldns_pkt *p, const struct query *q)
+{
+    const ldns_rr_list *qs = ldns_pkt_question(p);
+    const ldns_rr *rr;
+
+    if (!ldns_pkt_qr(p) || ldns_pkt_id(p) != q->id || qs == NULL || ldns_rr_list_rr_count(qs) != 1)
+        return false;
+    rr = ldns_rr_list_rr(qs, 0);
+    return ldns_rr_get_type(rr) == q->type && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+           ldns_dname_compare(ldns_rr_owner(rr), q->qname) == 0;
+}
+
+/* Parse an answer; NULL unless it is one to q. */
+static ldns_pkt *parse_answer(const uint8_t *buf, size_t n, const struct query *q)
+{
+    ldns_pkt *ans = NULL;
+
+    if (n < 12 || ldns_wire2pkt(&ans, buf, n) != LDNS_STATUS_OK)
+        return NULL;
+    if (!answers_query(ans, q)) {
+        ldns_pkt_free(ans);
+        return NULL;
+    }
+    return ans;
+}
+
+/* One UDP exchange; returns the first answer to q (others are dropped), or NULL. */
 static ldns_pkt *udp_exchange(const struct sockaddr_storage *to, socklen_t tolen,
-                              const uint8_t *wire, size_t wlen, uint16_t id, double deadline)
+                              const struct query *q, double deadline)
 {
     uint8_t buf[UDP_BUF];
     int fd = socket(to->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -288,7 +328,7 @@ static ldns_pkt *udp_exchange(const struct sockaddr_storage *to, socklen_t tolen
     if (fd < 0)
         return NULL;
     if (connect(fd, (const struct sockaddr *)to, tolen) != 0 ||
-        send(fd, wire, wlen, 0) != (ssize_t)wlen) {
+        send(fd, q->wire, q->wlen, 0) != (ssize_t)q->wlen) {
         close(fd);
         return NULL;
     }
@@ -305,11 +345,8 @@ static ldns_pkt *udp_exchange(const struct sockaddr_storage *to, socklen_t tolen
                 continue;
             break; /* ICMP unreachable and the like: this attempt failed */
         }
-        if (n < 12 || ((uint16_t)(buf[0] << 8 | buf[1])) != id)
-            continue;
-        if (ldns_wire2pkt(&ans, buf, (size_t)n) == LDNS_STATUS_OK)
+        if ((ans = parse_answer(buf, (size_t)n, q)) != NULL)
             break;
-        ans = NULL;
     }
     close(fd);
     return ans;
@@ -325,7 +362,7 @@ static bool io_wait(int fd, short ev, double deadline)
 
 /* One TCP exchange (after a truncated UDP answer), non-blocking under the same deadline. */
 static ldns_pkt *tcp_exchange(const struct sockaddr_storage *to, socklen_t tolen,
-                              const uint8_t *wire, size_t wlen, uint16_t id, double deadline)
+                              const struct query *q, double deadline)
 {
     int fd = socket(to->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     uint8_t *out = NULL, *in = NULL, len[2];
@@ -341,14 +378,14 @@ static ldns_pkt *tcp_exchange(const struct sockaddr_storage *to, socklen_t tolen
     if (!io_wait(fd, POLLOUT, deadline) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
         soerr != 0)
         goto out;
-    out = malloc(wlen + 2);
+    out = malloc(q->wlen + 2);
     if (out == NULL)
         goto out;
-    out[0] = (uint8_t)(wlen >> 8);
-    out[1] = (uint8_t)wlen;
-    memcpy(out + 2, wire, wlen);
-    while (off < wlen + 2) {
-        ssize_t n = send(fd, out + off, wlen + 2 - off, MSG_NOSIGNAL);
+    out[0] = (uint8_t)(q->wlen >> 8);
+    out[1] = (uint8_t)q->wlen;
+    memcpy(out + 2, q->wire, q->wlen);
+    while (off < q->wlen + 2) {
+        ssize_t n = send(fd, out + off, q->wlen + 2 - off, MSG_NOSIGNAL);
 
         if (n > 0)
             off += (size_t)n;
@@ -380,31 +417,12 @@ static ldns_pkt *tcp_exchange(const struct sockaddr_storage *to, socklen_t tolen
         else
             goto out;
     }
-    if ((uint16_t)(in[0] << 8 | in[1]) == id && ldns_wire2pkt(&ans, in, need) != LDNS_STATUS_OK)
-        ans = NULL;
+    ans = parse_answer(in, need, q);
 out:
     free(out);
     free(in);
     close(fd);
     return ans;
-}
-
-/*
- * The answer's question must be ours (case-insensitively). An answer without
- * a question (some servers, ldns-testns among them, send negative answers
- * so) is taken on the strength of its id and the connected socket.
- */
-static bool question_matches(const ldns_pkt *p, const ldns_rdf *qname, uint16_t type)
-{
-    const ldns_rr_list *q = ldns_pkt_question(p);
-    const ldns_rr *rr;
-
-    if (q == NULL || ldns_rr_list_rr_count(q) == 0)
-        return true;
-    if (ldns_rr_list_rr_count(q) != 1)
-        return false;
-    rr = ldns_rr_list_rr(q, 0);
-    return ldns_rr_get_type(rr) == type && ldns_dname_compare(ldns_rr_owner(rr), qname) == 0;
 }
 
 static char *rdata_string(const ldns_rr *rr, uint16_t type)
@@ -560,6 +578,7 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
     size_t wlen = 0;
     uint16_t id;
     struct box *res = NULL, *servfail = NULL;
+    struct query query;
     int attempt;
 
     if (!tt_dns_name_ok(name) || ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK)
@@ -578,23 +597,20 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
         ldns_pkt_free(q);
         return box_new(TT_DNS_ERROR);
     }
+    query = (struct query){.wire = wire, .wlen = wlen, .id = id, .qname = qname, .type = type};
     for (attempt = 0; attempt <= d->conf.retries && res == NULL; attempt++) {
         size_t s = (size_t)attempt % d->conf.nservers;
         double deadline = now_mono() + d->conf.timeout_ms / 1000.0;
         ldns_pkt *a;
 
         (*sent)++;
-        a = udp_exchange(&d->conf.servers[s], d->conf.server_len[s], wire, wlen, id, deadline);
+        a = udp_exchange(&d->conf.servers[s], d->conf.server_len[s], &query, deadline);
         if (a != NULL && ldns_pkt_tc(a)) {
             ldns_pkt_free(a);
-            a = tcp_exchange(&d->conf.servers[s], d->conf.server_len[s], wire, wlen, id, deadline);
+            a = tcp_exchange(&d->conf.servers[s], d->conf.server_len[s], &query, deadline);
         }
         if (a == NULL)
             continue;
-        if (!question_matches(a, qname, type)) {
-            ldns_pkt_free(a);
-            continue;
-        }
         res = make_answer(a, type);
         ldns_pkt_free(a);
         /* SERVFAIL from one of several servers: ask the next while attempts remain. */

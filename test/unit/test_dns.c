@@ -34,6 +34,34 @@ static atomic_int srv_queries;
 static atomic_bool srv_stop;
 static pthread_t srv_thread;
 
+/* Answers that are not an answer to our query: *.bad.example names the flaw. */
+static void mangle(ldns_pkt *a, const char *name, const ldns_rr *qrr)
+{
+    ldns_rr *q2;
+
+    if (strcmp(name, "noqr.bad.example.") == 0) {
+        ldns_pkt_set_qr(a, false);
+    } else if (strcmp(name, "noquestion.bad.example.") == 0) {
+        ldns_rr_list_deep_free(ldns_pkt_question(a));
+        ldns_pkt_set_question(a, ldns_rr_list_new());
+        ldns_pkt_set_qdcount(a, 0);
+    } else if (strcmp(name, "twoquestions.bad.example.") == 0) {
+        ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION, ldns_rr_clone(qrr));
+    } else if (strcmp(name, "chaos.bad.example.") == 0) {
+        ldns_rr_set_class(ldns_rr_list_rr(ldns_pkt_question(a), 0), LDNS_RR_CLASS_CH);
+    } else if (strcmp(name, "othertype.bad.example.") == 0) {
+        ldns_rr_set_type(ldns_rr_list_rr(ldns_pkt_question(a), 0), LDNS_RR_TYPE_A);
+    } else if (strcmp(name, "othername.bad.example.") == 0) {
+        q2 = ldns_pkt_question(a) != NULL ? ldns_rr_list_pop_rr(ldns_pkt_question(a)) : NULL;
+        ldns_rr_free(q2);
+        ldns_rr_new_question_frm_str(&q2, "elsewhere.example. IN TXT", NULL, NULL);
+        ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION, q2);
+        ldns_pkt_set_qdcount(a, 1);
+    } else if (strcmp(name, "badid.bad.example.") == 0) {
+        ldns_pkt_set_id(a, (uint16_t)(ldns_pkt_id(a) + 1));
+    }
+}
+
 static void answer(const uint8_t *q, size_t qlen, const struct sockaddr_storage *from,
                    socklen_t fromlen)
 {
@@ -76,6 +104,7 @@ static void answer(const uint8_t *q, size_t qlen, const struct sockaddr_storage 
         ldns_rr_new_frm_str(&rr, line, 0, NULL, NULL);
         ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER, rr);
     }
+    mangle(a, name, qrr);
     if (ldns_pkt2wire(&wire, a, &wlen) == LDNS_STATUS_OK)
         (void)sendto(srv_fd, wire, wlen, 0, (const struct sockaddr *)from, fromlen);
     free(wire);
@@ -311,6 +340,38 @@ static void test_negative_ttl_capped(void **state)
     tt_dns_free(d);
 }
 
+/*
+ * An answer is ours only with QR set, our id, and exactly one question with
+ * our name, type and class IN; anything else is dropped, so the lookup
+ * finds no usable answer.
+ */
+static void test_answer_check(void **state)
+{
+    static const char *const flawed[] = {
+        "noqr.bad.example",  "noquestion.bad.example", "twoquestions.bad.example",
+        "chaos.bad.example", "othertype.bad.example",  "othername.bad.example",
+        "badid.bad.example",
+    };
+    struct tt_dns *d = resolver(200, 0, 100);
+    char accepted[400] = "";
+    size_t i;
+
+    (void)state;
+    assert_false(look(d, "good.bad.example", TT_DNS_OK)); /* the same server, a sound answer */
+    for (i = 0; i < sizeof(flawed) / sizeof(flawed[0]); i++) {
+        const struct tt_dns_answer *a = tt_dns_lookup(d, flawed[i], TT_DNS_TXT, NULL);
+
+        assert_non_null(a);
+        if (a->status != TT_DNS_TIMEOUT)
+            snprintf(accepted + strlen(accepted), sizeof(accepted) - strlen(accepted), " %s(%s)",
+                     flawed[i], tt_dns_status_name(a->status));
+        tt_dns_answer_put(a);
+    }
+    tt_dns_free(d);
+    if (accepted[0] != '\0')
+        fail_msg("flawed answers taken:%s", accepted);
+}
+
 static void test_not_kept(void **state)
 {
     struct tt_dns *d = resolver(2000, 0, 100);
@@ -365,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_lru_bound),
         cmocka_unit_test(test_negative_caching),
         cmocka_unit_test(test_negative_ttl_capped),
+        cmocka_unit_test(test_answer_check),
         cmocka_unit_test(test_not_kept),
         cmocka_unit_test(test_silent_server_bound),
         cmocka_unit_test(test_server_specs),
