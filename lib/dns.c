@@ -66,7 +66,8 @@ static double now_mono(void)
 
 const char *tt_dns_status_name(enum tt_dns_status s)
 {
-    static const char *names[] = {"NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "timeout", "error"};
+    static const char *names[] = {
+        "NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "timeout", "connection refused", "error"};
 
     return (unsigned int)s < sizeof(names) / sizeof(names[0]) ? names[s] : "error";
 }
@@ -317,9 +318,12 @@ static ldns_pkt *parse_answer(const uint8_t *buf, size_t n, const struct query *
     return ans;
 }
 
-/* One UDP exchange; returns the first answer to q (others are dropped), or NULL. */
+/*
+ * One UDP exchange; returns the first answer to q (others are dropped), or
+ * NULL, with *refused set when the server's port was unreachable.
+ */
 static ldns_pkt *udp_exchange(const struct sockaddr_storage *to, socklen_t tolen,
-                              const struct query *q, double deadline)
+                              const struct query *q, double deadline, bool *refused)
 {
     uint8_t buf[UDP_BUF];
     int fd = socket(to->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -329,6 +333,7 @@ static ldns_pkt *udp_exchange(const struct sockaddr_storage *to, socklen_t tolen
         return NULL;
     if (connect(fd, (const struct sockaddr *)to, tolen) != 0 ||
         send(fd, q->wire, q->wlen, 0) != (ssize_t)q->wlen) {
+        *refused = errno == ECONNREFUSED;
         close(fd);
         return NULL;
     }
@@ -343,7 +348,9 @@ static ldns_pkt *udp_exchange(const struct sockaddr_storage *to, socklen_t tolen
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
-            break; /* ICMP unreachable and the like: this attempt failed */
+            /* On a connected socket, ICMP port unreachable comes back as ECONNREFUSED. */
+            *refused = errno == ECONNREFUSED;
+            break;
         }
         if ((ans = parse_answer(buf, (size_t)n, q)) != NULL)
             break;
@@ -360,9 +367,12 @@ static bool io_wait(int fd, short ev, double deadline)
     return ms > 0 && poll(&pfd, 1, ms) == 1 && (pfd.revents & (ev | POLLHUP)) != 0;
 }
 
-/* One TCP exchange (after a truncated UDP answer), non-blocking under the same deadline. */
+/*
+ * One TCP exchange (after a truncated UDP answer), non-blocking under the
+ * same deadline; *refused is set when the connection was refused.
+ */
 static ldns_pkt *tcp_exchange(const struct sockaddr_storage *to, socklen_t tolen,
-                              const struct query *q, double deadline)
+                              const struct query *q, double deadline, bool *refused)
 {
     int fd = socket(to->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     uint8_t *out = NULL, *in = NULL, len[2];
@@ -373,11 +383,15 @@ static ldns_pkt *tcp_exchange(const struct sockaddr_storage *to, socklen_t tolen
 
     if (fd < 0)
         return NULL;
-    if (connect(fd, (const struct sockaddr *)to, tolen) != 0 && errno != EINPROGRESS)
+    if (connect(fd, (const struct sockaddr *)to, tolen) != 0 && errno != EINPROGRESS) {
+        *refused = errno == ECONNREFUSED;
         goto out;
+    }
     if (!io_wait(fd, POLLOUT, deadline) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
-        soerr != 0)
+        soerr != 0) {
+        *refused = soerr == ECONNREFUSED;
         goto out;
+    }
     out = malloc(q->wlen + 2);
     if (out == NULL)
         goto out;
@@ -579,6 +593,7 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
     uint16_t id;
     struct box *res = NULL, *servfail = NULL;
     struct query query;
+    bool timed_out = false;
     int attempt;
 
     if (!tt_dns_name_ok(name) || ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK)
@@ -601,16 +616,20 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
     for (attempt = 0; attempt <= d->conf.retries && res == NULL; attempt++) {
         size_t s = (size_t)attempt % d->conf.nservers;
         double deadline = now_mono() + d->conf.timeout_ms / 1000.0;
+        bool refused = false;
         ldns_pkt *a;
 
         (*sent)++;
-        a = udp_exchange(&d->conf.servers[s], d->conf.server_len[s], &query, deadline);
+        a = udp_exchange(&d->conf.servers[s], d->conf.server_len[s], &query, deadline, &refused);
         if (a != NULL && ldns_pkt_tc(a)) {
             ldns_pkt_free(a);
-            a = tcp_exchange(&d->conf.servers[s], d->conf.server_len[s], &query, deadline);
+            a = tcp_exchange(&d->conf.servers[s], d->conf.server_len[s], &query, deadline,
+                             &refused);
         }
-        if (a == NULL)
+        if (a == NULL) {
+            timed_out |= !refused;
             continue;
+        }
         res = make_answer(a, type);
         ldns_pkt_free(a);
         /* SERVFAIL from one of several servers: ask the next while attempts remain. */
@@ -624,8 +643,10 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
     }
     free(wire);
     ldns_pkt_free(q); /* frees qname too */
+    /* "connection refused" only when no attempt timed out: a refusal is no slow server. */
     if (res == NULL)
-        return servfail != NULL ? servfail : box_new(TT_DNS_TIMEOUT);
+        return servfail != NULL ? servfail
+                                : box_new(timed_out ? TT_DNS_TIMEOUT : TT_DNS_CONNREFUSED);
     if (servfail != NULL)
         box_free(servfail);
     return res;

@@ -4,8 +4,8 @@
  * queries share one packet, cache hits send nothing, names are
  * case-insensitive, the LRU bound evicts, negative answers live for the
  * SOA minimum (RFC 2308) and at most a day, TTL 0 and failures are not
- * kept, and a silent
- * server costs at most timeout x (retries + 1).
+ * kept, flawed answers are dropped, a refusing server is no timeout, and a
+ * silent server costs at most timeout x (retries + 1).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +30,7 @@
 
 static int srv_fd = -1;
 static int srv_port;
+static int srv_tcp_fd = -1; /* bound, never listening: TCP to srv_port is refused */
 static atomic_int srv_queries;
 static atomic_bool srv_stop;
 static pthread_t srv_thread;
@@ -84,6 +85,7 @@ static void answer(const uint8_t *q, size_t qlen, const struct sockaddr_storage 
     ldns_pkt_set_id(a, ldns_pkt_id(query));
     ldns_pkt_set_qr(a, true);
     ldns_pkt_set_ad(a, strncmp(name, "ad.", 3) == 0);
+    ldns_pkt_set_tc(a, strcmp(name, "tc.example.") == 0);
     ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION, ldns_rr_clone(qrr));
     if (strcmp(name, "nx.example.") == 0) {
         ldns_pkt_set_rcode(a, LDNS_RCODE_NXDOMAIN);
@@ -145,6 +147,9 @@ static int setup(void **state)
         getsockname(srv_fd, (struct sockaddr *)&sin, &len) != 0)
         return -1;
     srv_port = ntohs(sin.sin_port);
+    srv_tcp_fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (srv_tcp_fd < 0 || bind(srv_tcp_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
+        return -1;
     return pthread_create(&srv_thread, NULL, server, NULL) == 0 ? 0 : -1;
 }
 
@@ -154,6 +159,7 @@ static int teardown(void **state)
     atomic_store(&srv_stop, true);
     pthread_join(srv_thread, NULL);
     close(srv_fd);
+    close(srv_tcp_fd);
     return 0;
 }
 
@@ -372,6 +378,48 @@ static void test_answer_check(void **state)
         fail_msg("flawed answers taken:%s", accepted);
 }
 
+/* A loopback UDP port where nothing listens (the kernel answers port unreachable). */
+static int closed_udp_port(void)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    close(fd);
+    return ntohs(sin.sin_port);
+}
+
+/* A resolver that refuses (ICMP port unreachable, TCP reset) is not a timeout. */
+static void test_refused_is_not_timeout(void **state)
+{
+    struct tt_dns_conf conf;
+    char spec[64], err[200];
+    const struct tt_dns_answer *a;
+    struct tt_dns *d;
+
+    (void)state;
+    tt_dns_conf_init(&conf);
+    snprintf(spec, sizeof(spec), "127.0.0.1@%d", closed_udp_port());
+    assert_true(tt_dns_conf_add_server(&conf, spec, err, sizeof(err)));
+    d = tt_dns_new(&conf, err, sizeof(err));
+    assert_non_null(d);
+    a = tt_dns_lookup(d, "refused.example", TT_DNS_TXT, NULL);
+    assert_string_equal(tt_dns_status_name(a->status), "connection refused");
+    tt_dns_answer_put(a);
+    tt_dns_free(d);
+
+    /* A truncated UDP answer, then TCP refused. */
+    d = resolver(1000, 0, 100);
+    a = tt_dns_lookup(d, "tc.example", TT_DNS_TXT, NULL);
+    assert_string_equal(tt_dns_status_name(a->status), "connection refused");
+    tt_dns_answer_put(a);
+    tt_dns_free(d);
+}
+
 static void test_not_kept(void **state)
 {
     struct tt_dns *d = resolver(2000, 0, 100);
@@ -427,6 +475,7 @@ int main(void)
         cmocka_unit_test(test_negative_caching),
         cmocka_unit_test(test_negative_ttl_capped),
         cmocka_unit_test(test_answer_check),
+        cmocka_unit_test(test_refused_is_not_timeout),
         cmocka_unit_test(test_not_kept),
         cmocka_unit_test(test_silent_server_bound),
         cmocka_unit_test(test_server_specs),
