@@ -54,6 +54,8 @@ struct tt_dns {
     size_t count;
     struct centry *lru_head, *lru_tail;
     struct tt_dns_stats stats;
+    /* The server that gave the last answer: lookups start there, so a dead first one costs once. */
+    atomic_uint first_server;
 };
 
 static double now_mono(void)
@@ -199,6 +201,7 @@ struct tt_dns *tt_dns_new(const struct tt_dns_conf *conf, char *err, size_t errs
         return NULL;
     }
     d->nbuckets = nb;
+    atomic_init(&d->first_server, 0);
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->done, NULL);
     return d;
@@ -583,7 +586,7 @@ bool tt_dns_name_ok(const char *name)
     return label > 0 && total <= 253;
 }
 
-/* Ask the servers in turn; counts packets in *sent. */
+/* Ask the servers in turn, from the last that answered; counts packets in *sent. */
 static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, unsigned long *sent)
 {
     ldns_rdf *qname = NULL;
@@ -594,6 +597,7 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
     struct box *res = NULL, *servfail = NULL;
     struct query query;
     bool timed_out = false;
+    size_t first = atomic_load(&d->first_server) % d->conf.nservers;
     int attempt;
 
     if (!tt_dns_name_ok(name) || ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK)
@@ -614,7 +618,7 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
     }
     query = (struct query){.wire = wire, .wlen = wlen, .id = id, .qname = qname, .type = type};
     for (attempt = 0; attempt <= d->conf.retries && res == NULL; attempt++) {
-        size_t s = (size_t)attempt % d->conf.nservers;
+        size_t s = (first + (size_t)attempt) % d->conf.nservers;
         double deadline = now_mono() + d->conf.timeout_ms / 1000.0;
         bool refused = false;
         ldns_pkt *a;
@@ -632,6 +636,9 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
         }
         res = make_answer(a, type);
         ldns_pkt_free(a);
+        /* A SERVFAIL may be the zone's fault: only a real answer moves the start. */
+        if (res != NULL && res->a.status != TT_DNS_SERVFAIL && s != first)
+            atomic_store(&d->first_server, (unsigned int)s);
         /* SERVFAIL from one of several servers: ask the next while attempts remain. */
         if (res != NULL && res->a.status == TT_DNS_SERVFAIL && d->conf.nservers > 1 &&
             attempt < d->conf.retries) {

@@ -36,6 +36,16 @@ function D.last_counts()
   return lookups, sent
 end
 
+-- Query packets the resolver has sent in all, as of the last message's "dns:" line.
+function D.last_total_sent()
+  local sent
+  for line in T.log():sub(D.mark + 1):gmatch("[^\n]+") do
+    local s = line:match("resolver totals: lookups=%d+ sent=(%d+)")
+    if s then sent = tonumber(s) end
+  end
+  return sent
+end
+
 -- True when a line written since the last D.mail's MAIL contains text.
 function D.logged(text)
   return T.log():sub(D.mark + 1):find(text, 1, true) ~= nil

@@ -420,6 +420,52 @@ static void test_refused_is_not_timeout(void **state)
     tt_dns_free(d);
 }
 
+/* Datagrams waiting on fd, read and dropped. */
+static int drain_count(int fd)
+{
+    uint8_t buf[4096];
+    int n = 0;
+
+    while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+        n++;
+    return n;
+}
+
+/*
+ * A first resolver that never answers costs one timeout, not one per
+ * lookup: the resolver that answered is asked first next time.
+ */
+static void test_answering_server_remembered(void **state)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+    struct tt_dns_conf conf;
+    char spec[64], err[200];
+    struct tt_dns *d;
+    int silent = socket(AF_INET, SOCK_DGRAM, 0);
+
+    (void)state;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(silent >= 0);
+    assert_int_equal(bind(silent, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    assert_int_equal(getsockname(silent, (struct sockaddr *)&sin, &len), 0);
+    tt_dns_conf_init(&conf);
+    snprintf(spec, sizeof(spec), "127.0.0.1@%d", ntohs(sin.sin_port));
+    assert_true(tt_dns_conf_add_server(&conf, spec, err, sizeof(err)));
+    snprintf(spec, sizeof(spec), "127.0.0.1@%d", srv_port);
+    assert_true(tt_dns_conf_add_server(&conf, spec, err, sizeof(err)));
+    conf.timeout_ms = 300;
+    conf.retries = 1;
+    d = tt_dns_new(&conf, err, sizeof(err));
+    assert_non_null(d);
+    assert_false(look(d, "first.example", TT_DNS_OK)); /* silent one, then the server */
+    assert_false(look(d, "second.example", TT_DNS_OK));
+    assert_false(look(d, "third.example", TT_DNS_OK));
+    assert_int_equal(drain_count(silent), 1);
+    tt_dns_free(d);
+    close(silent);
+}
+
 static void test_not_kept(void **state)
 {
     struct tt_dns *d = resolver(2000, 0, 100);
@@ -476,6 +522,7 @@ int main(void)
         cmocka_unit_test(test_negative_ttl_capped),
         cmocka_unit_test(test_answer_check),
         cmocka_unit_test(test_refused_is_not_timeout),
+        cmocka_unit_test(test_answering_server_remembered),
         cmocka_unit_test(test_not_kept),
         cmocka_unit_test(test_silent_server_bound),
         cmocka_unit_test(test_server_specs),
