@@ -254,6 +254,40 @@ long tt_dns_bound_ms(const struct tt_dns *d)
     return (long)d->conf.timeout_ms * (d->conf.retries + 1);
 }
 
+size_t tt_dns_server_count(const struct tt_dns *d)
+{
+    return d->conf.nservers;
+}
+
+bool tt_dns_server_loopback(const struct tt_dns *d, size_t i, char *addr, size_t addrsz)
+{
+    const struct sockaddr_storage *ss = &d->conf.servers[i];
+    char host[INET6_ADDRSTRLEN];
+    uint16_t port;
+    bool loop;
+
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ss;
+
+        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+        port = ntohs(sin->sin_port);
+        loop = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+    } else {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)ss;
+        const uint8_t *b = sin6->sin6_addr.s6_addr;
+
+        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+        port = ntohs(sin6->sin6_port);
+        loop = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+               (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && b[12] == 127);
+    }
+    if (port == 53)
+        snprintf(addr, addrsz, "%s", host);
+    else
+        snprintf(addr, addrsz, "%s@%u", host, port);
+    return loop;
+}
+
 void tt_dns_get_stats(struct tt_dns *d, struct tt_dns_stats *out)
 {
     pthread_mutex_lock(&d->lock);

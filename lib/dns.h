@@ -93,6 +93,14 @@ void tt_dns_get_stats(struct tt_dns *d, struct tt_dns_stats *out);
 /* The longest a single lookup can block, in milliseconds. */
 long tt_dns_bound_ms(const struct tt_dns *d);
 
+/* The resolvers asked: DnsResolver lines, or /etc/resolv.conf's nameservers. */
+size_t tt_dns_server_count(const struct tt_dns *d);
+/*
+ * Whether resolver i is on this host (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104),
+ * the only place its AD bit can be trusted from; its address in addr.
+ */
+bool tt_dns_server_loopback(const struct tt_dns *d, size_t i, char *addr, size_t addrsz);
+
 /*
  * A name we look up: letters, digits, '-' and '_' in labels of 1 to 63
  * bytes, at most 253 in all (a UTF-8 domain would need its A-label form).

@@ -1,7 +1,8 @@
 -- dns_resolvers.lua - the resolvers themselves: a first DnsResolver that
 -- never answers costs one timeout, not one per lookup (the resolver that
 -- answered is asked first next time); a resolver that refuses (ICMP port
--- unreachable) is reported as such, not as a timeout.
+-- unreachable) is reported as such, not as a timeout; a resolver off this
+-- host is warned about at start when its AD bit is relied on.
 dofile(HERE .. "/../dns/dnscommon.lua")
 
 T.run(function()
@@ -29,4 +30,17 @@ T.check(code == 2 and D.has(out, "DNS error: TXT ") and D.has(out, ": connection
   "refused resolver: tlstrustctl says connection refused, exit 2 (" .. tostring(code) .. ")", out)
 T.check(D.has(out, "policy.redsegura.test: connection refused; OnDnsError tempfail"),
   "refused resolver: the log line says connection refused", out)
+
+-- The AD bit only means something from a resolver on this host: warn at
+-- start. (tlstrustctl check loads the configuration and sends nothing.)
+out, code = D.ctl_run("check", "DnsResolver 127.0.0.1@" .. D.port .. "\nDnsResolver 192.0.2.53\n")
+T.check(code == 0 and D.has(out, "resolver 192.0.2.53 is not a loopback address") and
+  not D.has(out, "resolver 127.0.0.1"), "remote resolver: warned about at start", out)
+out, code = D.ctl_run("check", "DnsResolver 127.0.0.1@" .. D.port .. "\nDnsResolver ::1\n")
+T.check(code == 0 and not D.has(out, "not a loopback address"), "loopback resolvers: no warning", out)
+out, code = D.ctl_run("check", "DnsResolver 192.0.2.53\nPolicyZoneRequireDNSSEC no\n")
+T.check(code == 0 and not D.has(out, "not a loopback address"),
+  "remote resolver, AD not relied on: no warning", out)
+T.check(T.log():find("resolver 127.0.0.1@" .. D.port .. " is not", 1, true) == nil,
+  "daemon on loopback resolvers: no warning")
 end)

@@ -511,6 +511,42 @@ static void test_server_specs(void **state)
     assert_false(tt_dns_conf_add_server(&conf, "127.0.0.1@x", err, sizeof(err)));
 }
 
+/* Which resolvers are on this host: only their AD bit means anything. */
+static void test_server_loopback(void **state)
+{
+    static const struct {
+        const char *spec, *shown;
+        bool loopback;
+    } cases[] = {
+        {"127.0.0.1", "127.0.0.1", true},
+        {"127.53.0.1@5353", "127.53.0.1@5353", true},
+        {"::1", "::1", true},
+        {"::ffff:127.0.0.1", "::ffff:127.0.0.1", true},
+        {"192.0.2.53", "192.0.2.53", false},
+        {"128.0.0.1", "128.0.0.1", false},
+        {"2001:db8::53@53", "2001:db8::53", false},
+        {"::ffff:192.0.2.1", "::ffff:192.0.2.1", false},
+    };
+    struct tt_dns_conf conf;
+    char err[200], addr[64];
+    struct tt_dns *d;
+    size_t i;
+
+    (void)state;
+    tt_dns_conf_init(&conf);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        assert_true(tt_dns_conf_add_server(&conf, cases[i].spec, err, sizeof(err)));
+    d = tt_dns_new(&conf, err, sizeof(err)); /* nothing is sent */
+    assert_non_null(d);
+    assert_int_equal(tt_dns_server_count(d), sizeof(cases) / sizeof(cases[0]));
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (tt_dns_server_loopback(d, i, addr, sizeof(addr)) != cases[i].loopback)
+            fail_msg("%s: loopback should be %d", cases[i].spec, cases[i].loopback);
+        assert_string_equal(addr, cases[i].shown);
+    }
+    tt_dns_free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -526,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_not_kept),
         cmocka_unit_test(test_silent_server_bound),
         cmocka_unit_test(test_server_specs),
+        cmocka_unit_test(test_server_loopback),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
