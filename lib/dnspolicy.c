@@ -6,8 +6,9 @@
  * from the top: the sender domain's suffixes of 1 to PolicyZoneDepth
  * labels, and the most specific usable record wins. DNSSEC comes from the
  * resolver's AD bit.
- * Every lookup is charged to the message's budget; a failed lookup ends
- * the search and OnDnsError decides.
+ * Every lookup is charged to the message's budget. A failed lookup ends
+ * the search under OnDnsError tempfail; under ignore it is logged and the
+ * search goes on without it, until the budget runs out.
  */
 #include "dnspolicy.h"
 
@@ -407,6 +408,25 @@ static void put_answers(const struct tt_dns_answer **a, size_t n)
         tt_dns_answer_put(a[--n]);
 }
 
+enum walk {
+    WALK_DONE,     /* every name asked, or failures ignored */
+    WALK_TEMPFAIL, /* a lookup failed under OnDnsError tempfail (m->failed) */
+    WALK_STOP,     /* ignore, but no lookup can be made any more (budget, no resolver) */
+};
+
+/*
+ * A lookup failed (m->failed). Under ignore it is logged here and the
+ * search goes on, unless the failure was that no lookup could be made.
+ */
+static enum walk lookup_failed(const struct tt_dnsmsg *m, const struct tt_config *cfg,
+                               const char *id, unsigned int used_before)
+{
+    if (!cfg->on_dns_error_ignore)
+        return WALK_TEMPFAIL;
+    (void)dns_failed(m, cfg, id);
+    return m->used == used_before ? WALK_STOP : WALK_DONE;
+}
+
 /*
  * One zone's walk. The sender chooses how deep its domain is, so the walk
  * is bounded from the top: it asks for the domain's suffixes of 1 to
@@ -414,18 +434,20 @@ static void put_answers(const struct tt_dns_answer **a, size_t n)
  * member's record, a few labels from the top, is thus met whatever the
  * depth of the sender below it, in at most PolicyZoneDepth lookups. Among
  * the records found the most specific usable one wins, as a nearer
- * parent does in the table. false: a lookup failed (m->failed).
+ * parent does in the table. Under OnDnsError ignore a failed name is
+ * skipped and the walk goes on.
  */
-static bool zone_walk(struct tt_dnsmsg *m, const struct tt_config *cfg, const char *id,
-                      const struct tt_policy_zone *z, const char *domain)
+static enum walk zone_walk(struct tt_dnsmsg *m, const struct tt_config *cfg, const char *id,
+                           const struct tt_policy_zone *z, const char *domain)
 {
     const char *owners[MAX_WALK];
     const struct tt_dns_answer *answers[MAX_WALK];
     size_t nnames = walk_names(domain, cfg->zone_depth, owners), fetched, i;
     char qname[600];
+    enum walk st = WALK_DONE;
 
     if (nnames == 0)
-        return true;
+        return WALK_DONE;
     if (owners[nnames - 1] != domain)
         tt_log(LOG_DEBUG,
                "%s: policy zone %s: %s is deeper than PolicyZoneDepth (%d): %s is the "
@@ -435,20 +457,27 @@ static bool zone_walk(struct tt_dnsmsg *m, const struct tt_config *cfg, const ch
         /* The names only grow: past 253 bytes none can be asked. */
         if (strlen(owners[fetched]) + 1 + strlen(z->zone) > 253)
             break;
+        unsigned int used = m->used;
+
         snprintf(qname, sizeof(qname), "%s.%s", owners[fetched], z->zone);
-        if ((answers[fetched] = lookup(m, cfg, qname, TT_DNS_TXT)) == NULL) {
-            put_answers(answers, fetched);
-            return false;
-        }
+        answers[fetched] = lookup(m, cfg, qname, TT_DNS_TXT);
+        if (answers[fetched] == NULL && (st = lookup_failed(m, cfg, id, used)) != WALK_DONE)
+            break;
+    }
+    if (st == WALK_TEMPFAIL) {
+        put_answers(answers, fetched);
+        return st;
     }
     /* The most specific first; a record that cannot be used gives way to its parent's. */
     for (i = fetched; i > 0; i--) {
+        if (answers[i - 1] == NULL)
+            continue;
         snprintf(qname, sizeof(qname), "%s.%s", owners[i - 1], z->zone);
         if (zone_record(m, cfg, id, z, owners[i - 1], qname, answers[i - 1]))
             break;
     }
     put_answers(answers, fetched);
-    return true;
+    return st;
 }
 
 enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_config *cfg,
@@ -463,9 +492,15 @@ enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_confi
         tt_log(LOG_DEBUG, "%s: sender domain is not a DNS host name: no DNS policy", id);
         return TT_DNSP_OK;
     }
-    for (zi = 0; zi < cfg->nzones && next_slot(m) != NULL; zi++)
-        if (!zone_walk(m, cfg, id, &cfg->zones[zi], domain))
+    /* Under ignore a failed zone does not keep the next from being asked. */
+    for (zi = 0; zi < cfg->nzones && next_slot(m) != NULL; zi++) {
+        enum walk st = zone_walk(m, cfg, id, &cfg->zones[zi], domain);
+
+        if (st == WALK_TEMPFAIL)
             return dns_failed(m, cfg, id);
+        if (st == WALK_STOP)
+            return TT_DNSP_OK;
+    }
     if (m->nrules == 0 && cfg->sender_signals && !sender_signals(m, cfg, id, domain))
         return dns_failed(m, cfg, id);
     return TT_DNSP_OK;

@@ -474,6 +474,53 @@ static void test_walk_most_specific_within_depth(void **state)
     tt_config_free(c);
 }
 
+/*
+ * OnDnsError ignore goes on: a zone that fails does not keep the others
+ * from being asked, and a failed name does not end its zone's walk.
+ * tempfail still stops at the first failure.
+ */
+static void test_ignore_goes_on(void **state)
+{
+    static const char zones[] = "PolicyZone broken policy.broken.test\n"
+                                "PolicyZone flaky policy.flaky.test\n"
+                                "PolicyZone redsegura policy.test\n";
+    char text[512];
+    struct tt_config *c;
+    struct tt_dnsmsg m;
+
+    (void)state;
+    snprintf(text, sizeof(text), "%sOnDnsError ignore\nDnsQueryBudget 9\n", zones);
+    c = zone_conf(text);
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "ignore", "a.ministerio.example"), TT_DNSP_OK);
+    if (m.nrules != 2)
+        fail_msg("%zu rule(s) found, want the flaky and the redsegura zones' (failed: %s)",
+                 m.nrules, m.failed);
+    assert_string_equal(m.rules[0].key, "zone:flaky:ministerio.example");
+    assert_string_equal(m.rules[1].key, "zone:redsegura:ministerio.example");
+    assert_int_equal(m.used, 9);
+    assert_non_null(strstr(m.failed, "SERVFAIL"));
+    tt_config_free(c);
+
+    /* A budget that runs out ends the search: no later lookup could be made. */
+    snprintf(text, sizeof(text), "%sOnDnsError ignore\nDnsQueryBudget 4\n", zones);
+    c = zone_conf(text);
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "budget", "a.ministerio.example"), TT_DNSP_OK);
+    assert_int_equal(m.used, 4);
+    assert_int_equal(m.nrules, 0);
+    assert_non_null(strstr(m.failed, "DnsQueryBudget (4) exhausted"));
+    tt_config_free(c);
+
+    c = zone_conf(zones); /* OnDnsError tempfail */
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "tempfail", "a.ministerio.example"),
+                     TT_DNSP_TEMPFAIL);
+    assert_int_equal(m.used, 1);
+    assert_string_equal(m.failed, "TXT example.policy.broken.test: SERVFAIL");
+    tt_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +535,7 @@ int main(void)
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_walk_deep_sender),
         cmocka_unit_test(test_walk_most_specific_within_depth),
+        cmocka_unit_test(test_ignore_goes_on),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
