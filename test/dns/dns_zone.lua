@@ -83,5 +83,18 @@ if D.ctl then
   out = p:read("*a")
   p:close()
   T.check(D.has(out, "encrypt reject") and D.has(out, "source: table " .. DIR .. "/domains:1"), "tlstrustctl lookup: table line", out)
+  -- The exit codes tlstrustctl(8) documents: 0 policy, 1 none, 2 DNS failure.
+  local code
+  out, code = D.ctl_run("lookup from:ministerio.test")
+  T.check(code == 0, "tlstrustctl lookup: zone record exits 0 (" .. tostring(code) .. ")", out)
+  out, code = D.ctl_run("lookup local.test")
+  T.check(code == 0, "tlstrustctl lookup: table line exits 0 (" .. tostring(code) .. ")", out)
+  out, code = D.ctl_run("lookup from:nx.test")
+  T.check(code == 1 and D.has(out, "no policy for from:nx.test"), "tlstrustctl lookup: no policy exits 1 (" .. tostring(code) .. ")", out)
+  out, code = D.ctl_run("lookup from:servfail.test")
+  T.check(code == 2 and D.has(out, "DNS error: TXT servfail.test.policy.redsegura.test: SERVFAIL"),
+    "tlstrustctl lookup: failed lookup exits 2 (" .. tostring(code) .. ")", out)
+  out, code = D.ctl_run("lookup from:")
+  T.check(code == 64, "tlstrustctl lookup: empty key exits 64 (" .. tostring(code) .. ")", out)
 end
 end)
