@@ -454,11 +454,11 @@ static enum walk zone_walk(struct tt_dnsmsg *m, const struct tt_config *cfg, con
                "deepest name asked",
                id, z->network, domain, cfg->zone_depth, owners[nnames - 1]);
     for (fetched = 0; fetched < nnames; fetched++) {
+        unsigned int used = m->used;
+
         /* The names only grow: past 253 bytes none can be asked. */
         if (strlen(owners[fetched]) + 1 + strlen(z->zone) > 253)
             break;
-        unsigned int used = m->used;
-
         snprintf(qname, sizeof(qname), "%s.%s", owners[fetched], z->zone);
         answers[fetched] = lookup(m, cfg, qname, TT_DNS_TXT);
         if (answers[fetched] == NULL && (st = lookup_failed(m, cfg, id, used)) != WALK_DONE)
