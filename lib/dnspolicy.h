@@ -36,7 +36,7 @@ struct tt_dnsmsg {
     unsigned int sent; /* of which answered by the network (not the cache) */
     size_t nrules;
     struct tt_dnsrule rules[TT_DNSP_RULES];
-    char failed[400]; /* the lookup that failed, for the log and tlstrustctl */
+    char failed[400]; /* the last lookup that failed, for the log and tlstrustctl */
 };
 
 enum tt_dnsrec {
