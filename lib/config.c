@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -520,6 +521,28 @@ static bool parse_line(struct cparser *p, char *line)
 }
 
 /*
+ * The AD bit (PolicyZoneRequireDNSSEC, DANE signals) says something only
+ * when a validating resolver on this host sets it: from anywhere else it
+ * crossed a network in clear and anyone on the path can set it.
+ */
+static void warn_remote_resolvers(const struct cparser *p)
+{
+    const struct tt_config *c = p->c;
+    char addr[INET6_ADDRSTRLEN + 8];
+    size_t i;
+
+    if (!(c->nzones > 0 && c->zone_require_dnssec) && !c->sender_signals)
+        return;
+    for (i = 0; i < tt_dns_server_count(c->dns); i++)
+        if (!tt_dns_server_loopback(c->dns, i, addr, sizeof(addr)))
+            tt_log(LOG_WARNING,
+                   "%s: resolver %s%s is not a loopback address: its AD bit is no proof of "
+                   "DNSSEC validation (PolicyZoneRequireDNSSEC, DANE); use a validating "
+                   "resolver on 127.0.0.1 or ::1",
+                   p->file, addr, c->dns_conf.nservers == 0 ? " (from /etc/resolv.conf)" : "");
+}
+
+/*
  * The resolver exists only when something needs it: a PolicyZone,
  * DnsSenderSignals or an identity=dns rule. The bound check warns when a
  * message's lookups could outlast the MTA's milter command timeout.
@@ -537,6 +560,7 @@ static bool start_dns(struct cparser *p)
         snprintf(p->err, p->errsz, "%s: %s", p->file, e);
         return false;
     }
+    warn_remote_resolvers(p);
     worst = tt_dns_bound_ms(c->dns) * c->dns_budget;
     if (worst > TT_MTA_COMMAND_TIMEOUT_MS)
         tt_log(LOG_WARNING,

@@ -54,6 +54,8 @@ struct tt_dns {
     size_t count;
     struct centry *lru_head, *lru_tail;
     struct tt_dns_stats stats;
+    /* The server that gave the last answer: lookups start there, so a dead first one costs once. */
+    atomic_uint first_server;
 };
 
 static double now_mono(void)
@@ -66,7 +68,8 @@ static double now_mono(void)
 
 const char *tt_dns_status_name(enum tt_dns_status s)
 {
-    static const char *names[] = {"NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "timeout", "error"};
+    static const char *names[] = {
+        "NOERROR", "NODATA", "NXDOMAIN", "SERVFAIL", "timeout", "connection refused", "error"};
 
     return (unsigned int)s < sizeof(names) / sizeof(names[0]) ? names[s] : "error";
 }
@@ -198,6 +201,7 @@ struct tt_dns *tt_dns_new(const struct tt_dns_conf *conf, char *err, size_t errs
         return NULL;
     }
     d->nbuckets = nb;
+    atomic_init(&d->first_server, 0);
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->done, NULL);
     return d;
@@ -250,6 +254,40 @@ long tt_dns_bound_ms(const struct tt_dns *d)
     return (long)d->conf.timeout_ms * (d->conf.retries + 1);
 }
 
+size_t tt_dns_server_count(const struct tt_dns *d)
+{
+    return d->conf.nservers;
+}
+
+bool tt_dns_server_loopback(const struct tt_dns *d, size_t i, char *addr, size_t addrsz)
+{
+    const struct sockaddr_storage *ss = &d->conf.servers[i];
+    char host[INET6_ADDRSTRLEN];
+    uint16_t port;
+    bool loop;
+
+    if (ss->ss_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)(const void *)ss;
+
+        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+        port = ntohs(sin->sin_port);
+        loop = (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+    } else {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)(const void *)ss;
+        const uint8_t *b = sin6->sin6_addr.s6_addr;
+
+        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+        port = ntohs(sin6->sin6_port);
+        loop = IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr) ||
+               (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr) && b[12] == 127);
+    }
+    if (port == 53)
+        snprintf(addr, addrsz, "%s", host);
+    else
+        snprintf(addr, addrsz, "%s@%u", host, port);
+    return loop;
+}
+
 void tt_dns_get_stats(struct tt_dns *d, struct tt_dns_stats *out)
 {
     pthread_mutex_lock(&d->lock);
@@ -277,9 +315,52 @@ static int remaining_ms(double deadline)
     return left <= 0 ? 0 : (int)(left * 1000.0) + 1;
 }
 
-/* One UDP exchange; returns the parsed answer whose id and question match, or NULL. */
+/* The query on the wire, and what its answer must echo. */
+struct query {
+    const uint8_t *wire;
+    size_t wlen;
+    uint16_t id;
+    const ldns_rdf *qname;
+    uint16_t type;
+};
+
+/*
+ * An answer to our query: QR set, our id, and exactly one question with our
+ * name (case-insensitively), type and class IN. Anything else is not taken,
+ * even on our connected socket.
+ */
+static bool answers_query(const ldns_pkt *p, const struct query *q)
+{
+    const ldns_rr_list *qs = ldns_pkt_question(p);
+    const ldns_rr *rr;
+
+    if (!ldns_pkt_qr(p) || ldns_pkt_id(p) != q->id || qs == NULL || ldns_rr_list_rr_count(qs) != 1)
+        return false;
+    rr = ldns_rr_list_rr(qs, 0);
+    return ldns_rr_get_type(rr) == q->type && ldns_rr_get_class(rr) == LDNS_RR_CLASS_IN &&
+           ldns_dname_compare(ldns_rr_owner(rr), q->qname) == 0;
+}
+
+/* Parse an answer; NULL unless it is one to q. */
+static ldns_pkt *parse_answer(const uint8_t *buf, size_t n, const struct query *q)
+{
+    ldns_pkt *ans = NULL;
+
+    if (n < 12 || ldns_wire2pkt(&ans, buf, n) != LDNS_STATUS_OK)
+        return NULL;
+    if (!answers_query(ans, q)) {
+        ldns_pkt_free(ans);
+        return NULL;
+    }
+    return ans;
+}
+
+/*
+ * One UDP exchange; returns the first answer to q (others are dropped), or
+ * NULL, with *refused set when the server's port was unreachable.
+ */
 static ldns_pkt *udp_exchange(const struct sockaddr_storage *to, socklen_t tolen,
-                              const uint8_t *wire, size_t wlen, uint16_t id, double deadline)
+                              const struct query *q, double deadline, bool *refused)
 {
     uint8_t buf[UDP_BUF];
     int fd = socket(to->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -288,7 +369,8 @@ static ldns_pkt *udp_exchange(const struct sockaddr_storage *to, socklen_t tolen
     if (fd < 0)
         return NULL;
     if (connect(fd, (const struct sockaddr *)to, tolen) != 0 ||
-        send(fd, wire, wlen, 0) != (ssize_t)wlen) {
+        send(fd, q->wire, q->wlen, 0) != (ssize_t)q->wlen) {
+        *refused = errno == ECONNREFUSED;
         close(fd);
         return NULL;
     }
@@ -303,13 +385,12 @@ static ldns_pkt *udp_exchange(const struct sockaddr_storage *to, socklen_t tolen
         if (n < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 continue;
-            break; /* ICMP unreachable and the like: this attempt failed */
-        }
-        if (n < 12 || ((uint16_t)(buf[0] << 8 | buf[1])) != id)
-            continue;
-        if (ldns_wire2pkt(&ans, buf, (size_t)n) == LDNS_STATUS_OK)
+            /* On a connected socket, ICMP port unreachable comes back as ECONNREFUSED. */
+            *refused = errno == ECONNREFUSED;
             break;
-        ans = NULL;
+        }
+        if ((ans = parse_answer(buf, (size_t)n, q)) != NULL)
+            break;
     }
     close(fd);
     return ans;
@@ -323,9 +404,12 @@ static bool io_wait(int fd, short ev, double deadline)
     return ms > 0 && poll(&pfd, 1, ms) == 1 && (pfd.revents & (ev | POLLHUP)) != 0;
 }
 
-/* One TCP exchange (after a truncated UDP answer), non-blocking under the same deadline. */
+/*
+ * One TCP exchange (after a truncated UDP answer), non-blocking under the
+ * same deadline; *refused is set when the connection was refused.
+ */
 static ldns_pkt *tcp_exchange(const struct sockaddr_storage *to, socklen_t tolen,
-                              const uint8_t *wire, size_t wlen, uint16_t id, double deadline)
+                              const struct query *q, double deadline, bool *refused)
 {
     int fd = socket(to->ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     uint8_t *out = NULL, *in = NULL, len[2];
@@ -336,19 +420,23 @@ static ldns_pkt *tcp_exchange(const struct sockaddr_storage *to, socklen_t tolen
 
     if (fd < 0)
         return NULL;
-    if (connect(fd, (const struct sockaddr *)to, tolen) != 0 && errno != EINPROGRESS)
+    if (connect(fd, (const struct sockaddr *)to, tolen) != 0 && errno != EINPROGRESS) {
+        *refused = errno == ECONNREFUSED;
         goto out;
+    }
     if (!io_wait(fd, POLLOUT, deadline) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
-        soerr != 0)
+        soerr != 0) {
+        *refused = soerr == ECONNREFUSED;
         goto out;
-    out = malloc(wlen + 2);
+    }
+    out = malloc(q->wlen + 2);
     if (out == NULL)
         goto out;
-    out[0] = (uint8_t)(wlen >> 8);
-    out[1] = (uint8_t)wlen;
-    memcpy(out + 2, wire, wlen);
-    while (off < wlen + 2) {
-        ssize_t n = send(fd, out + off, wlen + 2 - off, MSG_NOSIGNAL);
+    out[0] = (uint8_t)(q->wlen >> 8);
+    out[1] = (uint8_t)q->wlen;
+    memcpy(out + 2, q->wire, q->wlen);
+    while (off < q->wlen + 2) {
+        ssize_t n = send(fd, out + off, q->wlen + 2 - off, MSG_NOSIGNAL);
 
         if (n > 0)
             off += (size_t)n;
@@ -380,31 +468,12 @@ static ldns_pkt *tcp_exchange(const struct sockaddr_storage *to, socklen_t tolen
         else
             goto out;
     }
-    if ((uint16_t)(in[0] << 8 | in[1]) == id && ldns_wire2pkt(&ans, in, need) != LDNS_STATUS_OK)
-        ans = NULL;
+    ans = parse_answer(in, need, q);
 out:
     free(out);
     free(in);
     close(fd);
     return ans;
-}
-
-/*
- * The answer's question must be ours (case-insensitively). An answer without
- * a question (some servers, ldns-testns among them, send negative answers
- * so) is taken on the strength of its id and the connected socket.
- */
-static bool question_matches(const ldns_pkt *p, const ldns_rdf *qname, uint16_t type)
-{
-    const ldns_rr_list *q = ldns_pkt_question(p);
-    const ldns_rr *rr;
-
-    if (q == NULL || ldns_rr_list_rr_count(q) == 0)
-        return true;
-    if (ldns_rr_list_rr_count(q) != 1)
-        return false;
-    rr = ldns_rr_list_rr(q, 0);
-    return ldns_rr_get_type(rr) == type && ldns_dname_compare(ldns_rr_owner(rr), qname) == 0;
 }
 
 static char *rdata_string(const ldns_rr *rr, uint16_t type)
@@ -450,7 +519,10 @@ static char *rdata_string(const ldns_rr *rr, uint16_t type)
     return s;
 }
 
-/* RFC 2308: a negative answer lives min(SOA TTL, SOA MINIMUM); without a SOA it is not kept. */
+/*
+ * RFC 2308: a negative answer lives min(SOA TTL, SOA MINIMUM), and like any
+ * answer at most TT_DNS_MAX_TTL; without a SOA it is not kept.
+ */
 static uint32_t negative_ttl(const ldns_pkt *p)
 {
     const ldns_rr_list *auth = ldns_pkt_authority(p);
@@ -460,10 +532,12 @@ static uint32_t negative_ttl(const ldns_pkt *p)
         const ldns_rr *rr = ldns_rr_list_rr(auth, i);
 
         if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA && ldns_rr_rd_count(rr) >= 7) {
-            uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
             uint32_t ttl = ldns_rr_ttl(rr);
+            uint32_t min = ldns_rdf2native_int32(ldns_rr_rdf(rr, 6));
 
-            return ttl < min ? ttl : min;
+            if (min < ttl)
+                ttl = min;
+            return ttl < TT_DNS_MAX_TTL ? ttl : TT_DNS_MAX_TTL;
         }
     }
     return 0;
@@ -546,7 +620,7 @@ bool tt_dns_name_ok(const char *name)
     return label > 0 && total <= 253;
 }
 
-/* Ask the servers in turn; counts packets in *sent. */
+/* Ask the servers in turn, from the last that answered; counts packets in *sent. */
 static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, unsigned long *sent)
 {
     ldns_rdf *qname = NULL;
@@ -555,6 +629,9 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
     size_t wlen = 0;
     uint16_t id;
     struct box *res = NULL, *servfail = NULL;
+    struct query query;
+    bool timed_out = false;
+    size_t first = atomic_load(&d->first_server) % d->conf.nservers;
     int attempt;
 
     if (!tt_dns_name_ok(name) || ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK)
@@ -573,25 +650,29 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
         ldns_pkt_free(q);
         return box_new(TT_DNS_ERROR);
     }
+    query = (struct query){.wire = wire, .wlen = wlen, .id = id, .qname = qname, .type = type};
     for (attempt = 0; attempt <= d->conf.retries && res == NULL; attempt++) {
-        size_t s = (size_t)attempt % d->conf.nservers;
+        size_t s = (first + (size_t)attempt) % d->conf.nservers;
         double deadline = now_mono() + d->conf.timeout_ms / 1000.0;
+        bool refused = false;
         ldns_pkt *a;
 
         (*sent)++;
-        a = udp_exchange(&d->conf.servers[s], d->conf.server_len[s], wire, wlen, id, deadline);
+        a = udp_exchange(&d->conf.servers[s], d->conf.server_len[s], &query, deadline, &refused);
         if (a != NULL && ldns_pkt_tc(a)) {
             ldns_pkt_free(a);
-            a = tcp_exchange(&d->conf.servers[s], d->conf.server_len[s], wire, wlen, id, deadline);
+            a = tcp_exchange(&d->conf.servers[s], d->conf.server_len[s], &query, deadline,
+                             &refused);
         }
-        if (a == NULL)
-            continue;
-        if (!question_matches(a, qname, type)) {
-            ldns_pkt_free(a);
+        if (a == NULL) {
+            timed_out |= !refused;
             continue;
         }
         res = make_answer(a, type);
         ldns_pkt_free(a);
+        /* A SERVFAIL may be the zone's fault: only a real answer moves the start. */
+        if (res != NULL && res->a.status != TT_DNS_SERVFAIL && s != first)
+            atomic_store(&d->first_server, (unsigned int)s);
         /* SERVFAIL from one of several servers: ask the next while attempts remain. */
         if (res != NULL && res->a.status == TT_DNS_SERVFAIL && d->conf.nservers > 1 &&
             attempt < d->conf.retries) {
@@ -603,8 +684,10 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
     }
     free(wire);
     ldns_pkt_free(q); /* frees qname too */
+    /* "connection refused" only when no attempt timed out: a refusal is no slow server. */
     if (res == NULL)
-        return servfail != NULL ? servfail : box_new(TT_DNS_TIMEOUT);
+        return servfail != NULL ? servfail
+                                : box_new(timed_out ? TT_DNS_TIMEOUT : TT_DNS_CONNREFUSED);
     if (servfail != NULL)
         box_free(servfail);
     return res;

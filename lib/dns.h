@@ -37,12 +37,13 @@ struct tt_dns_conf {
 };
 
 enum tt_dns_status {
-    TT_DNS_OK = 0,   /* records of the type asked for */
-    TT_DNS_NODATA,   /* the name exists, no record of that type */
-    TT_DNS_NXDOMAIN, /* the name does not exist */
-    TT_DNS_SERVFAIL, /* SERVFAIL, REFUSED or another error code */
-    TT_DNS_TIMEOUT,  /* no usable answer within timeout * (retries + 1) */
-    TT_DNS_ERROR,    /* local failure (memory, sockets, a bad name) */
+    TT_DNS_OK = 0,      /* records of the type asked for */
+    TT_DNS_NODATA,      /* the name exists, no record of that type */
+    TT_DNS_NXDOMAIN,    /* the name does not exist */
+    TT_DNS_SERVFAIL,    /* SERVFAIL, REFUSED or another error code */
+    TT_DNS_TIMEOUT,     /* no usable answer within timeout * (retries + 1) */
+    TT_DNS_CONNREFUSED, /* no answer, no timeout: refused (ICMP port unreachable, TCP RST) */
+    TT_DNS_ERROR,       /* local failure (memory, sockets, a bad name) */
 };
 
 /*
@@ -79,8 +80,8 @@ struct tt_dns *tt_dns_new(const struct tt_dns_conf *conf, char *err, size_t errs
 void tt_dns_free(struct tt_dns *d);
 
 /*
- * Look name up (type as above). Failures come back as an answer
- * with status TT_DNS_TIMEOUT, TT_DNS_SERVFAIL or TT_DNS_ERROR. The caller
+ * Look name up (type as above). Failures come back as an answer with
+ * status TT_DNS_SERVFAIL, TT_DNS_TIMEOUT, TT_DNS_CONNREFUSED or TT_DNS_ERROR. The caller
  * releases it with tt_dns_answer_put; NULL only when out of memory. *hit (may be NULL) tells
  * whether the cache answered. Blocks at most timeout * (retries + 1).
  */
@@ -91,6 +92,14 @@ void tt_dns_answer_put(const struct tt_dns_answer *a);
 void tt_dns_get_stats(struct tt_dns *d, struct tt_dns_stats *out);
 /* The longest a single lookup can block, in milliseconds. */
 long tt_dns_bound_ms(const struct tt_dns *d);
+
+/* The resolvers asked: DnsResolver lines, or /etc/resolv.conf's nameservers. */
+size_t tt_dns_server_count(const struct tt_dns *d);
+/*
+ * Whether resolver i is on this host (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104),
+ * the only place its AD bit can be trusted from; its address in addr.
+ */
+bool tt_dns_server_loopback(const struct tt_dns *d, size_t i, char *addr, size_t addrsz);
 
 /*
  * A name we look up: letters, digits, '-' and '_' in labels of 1 to 63

@@ -3,10 +3,12 @@
  *   v=TLSTRUST1; req=trusted; action=defer; subject=*.example; min_version=TLSv1.2
  * is translated into one domain-table line and parsed by domtable.c, so a
  * record is held to exactly the checks of a table line. The zone is walked
- * from the sender domain up through its parents (PolicyZoneDepth names);
- * the first usable record wins. DNSSEC comes from the resolver's AD bit.
- * Every lookup is charged to the message's budget; a failed lookup ends
- * the search and OnDnsError decides.
+ * from the top: the sender domain's suffixes of 1 to PolicyZoneDepth
+ * labels, and the most specific usable record wins. DNSSEC comes from the
+ * resolver's AD bit.
+ * Every lookup is charged to the message's budget. A failed lookup ends
+ * the search under OnDnsError tempfail; under ignore it is logged and the
+ * search goes on without it, until the budget runs out.
  */
 #include "dnspolicy.h"
 
@@ -22,6 +24,10 @@
 #define RECORD_KEY "record.invalid"
 /* MX hosts whose TLSA records are looked at. */
 #define MAX_MX 4
+/* Most names one zone walk asks (PolicyZoneDepth's maximum). */
+#define MAX_WALK 10
+/* Most labels in a name of 253 bytes. */
+#define MAX_LABELS 127
 
 static const char *tag_names[] = {"req",         "action",   "subject",
                                   "min_version", "min_bits", "identity"};
@@ -377,6 +383,103 @@ static bool sender_signals(struct tt_dnsmsg *m, const struct tt_config *cfg, con
     return true;
 }
 
+/*
+ * The suffixes of domain asked in a zone walk, shortest first: the names of
+ * 1, 2, ... labels, at most depth of them. Returns how many.
+ */
+static size_t walk_names(const char *domain, int depth, const char *names[MAX_WALK])
+{
+    const char *starts[MAX_LABELS + 1];
+    size_t nlabels = 0, n;
+    const char *p;
+
+    starts[nlabels++] = domain;
+    for (p = domain; *p != '\0' && nlabels <= MAX_LABELS; p++)
+        if (*p == '.')
+            starts[nlabels++] = p + 1;
+    for (n = 0; n < nlabels && n < (size_t)depth && n < MAX_WALK; n++)
+        names[n] = starts[nlabels - 1 - n];
+    return n;
+}
+
+static void put_answers(const struct tt_dns_answer **a, size_t n)
+{
+    while (n > 0)
+        tt_dns_answer_put(a[--n]);
+}
+
+enum walk {
+    WALK_DONE,     /* every name asked, or failures ignored */
+    WALK_TEMPFAIL, /* a lookup failed under OnDnsError tempfail (m->failed) */
+    WALK_STOP,     /* ignore, but no lookup can be made any more (budget, no resolver) */
+};
+
+/*
+ * A lookup failed (m->failed). Under ignore it is logged here and the
+ * search goes on, unless the failure was that no lookup could be made.
+ */
+static enum walk lookup_failed(const struct tt_dnsmsg *m, const struct tt_config *cfg,
+                               const char *id, unsigned int used_before)
+{
+    if (!cfg->on_dns_error_ignore)
+        return WALK_TEMPFAIL;
+    (void)dns_failed(m, cfg, id);
+    return m->used == used_before ? WALK_STOP : WALK_DONE;
+}
+
+/*
+ * One zone's walk. The sender chooses how deep its domain is, so the walk
+ * is bounded from the top: it asks for the domain's suffixes of 1 to
+ * PolicyZoneDepth labels, shortest first, never for deeper names. A
+ * member's record, a few labels from the top, is thus met whatever the
+ * depth of the sender below it, in at most PolicyZoneDepth lookups. Among
+ * the records found the most specific usable one wins, as a nearer
+ * parent does in the table. Under OnDnsError ignore a failed name is
+ * skipped and the walk goes on.
+ */
+static enum walk zone_walk(struct tt_dnsmsg *m, const struct tt_config *cfg, const char *id,
+                           const struct tt_policy_zone *z, const char *domain)
+{
+    const char *owners[MAX_WALK];
+    const struct tt_dns_answer *answers[MAX_WALK];
+    size_t nnames = walk_names(domain, cfg->zone_depth, owners), fetched, i;
+    char qname[600];
+    enum walk st = WALK_DONE;
+
+    if (nnames == 0)
+        return WALK_DONE;
+    if (owners[nnames - 1] != domain)
+        tt_log(LOG_DEBUG,
+               "%s: policy zone %s: %s is deeper than PolicyZoneDepth (%d): %s is the "
+               "deepest name asked",
+               id, z->network, domain, cfg->zone_depth, owners[nnames - 1]);
+    for (fetched = 0; fetched < nnames; fetched++) {
+        unsigned int used = m->used;
+
+        /* The names only grow: past 253 bytes none can be asked. */
+        if (strlen(owners[fetched]) + 1 + strlen(z->zone) > 253)
+            break;
+        snprintf(qname, sizeof(qname), "%s.%s", owners[fetched], z->zone);
+        answers[fetched] = lookup(m, cfg, qname, TT_DNS_TXT);
+        if (answers[fetched] == NULL && (st = lookup_failed(m, cfg, id, used)) != WALK_DONE)
+            break;
+    }
+    if (st == WALK_TEMPFAIL) {
+        put_answers(answers, fetched);
+        return st;
+    }
+    /* The most specific first; a record that cannot be used gives way to its parent's. */
+    for (i = fetched; i > 0; i--) {
+        if (answers[i - 1] == NULL)
+            continue;
+        snprintf(qname, sizeof(qname), "%s.%s", owners[i - 1], z->zone);
+        if (zone_record(m, cfg, id, z, owners[i - 1], qname, answers[i - 1]))
+            break;
+    }
+    put_answers(answers, fetched);
+    return st;
+}
+
 enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_config *cfg,
                                       const char *id, const char *domain)
 {
@@ -389,29 +492,14 @@ enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_confi
         tt_log(LOG_DEBUG, "%s: sender domain is not a DNS host name: no DNS policy", id);
         return TT_DNSP_OK;
     }
+    /* Under ignore a failed zone does not keep the next from being asked. */
     for (zi = 0; zi < cfg->nzones && next_slot(m) != NULL; zi++) {
-        const struct tt_policy_zone *z = &cfg->zones[zi];
-        const char *owner = domain;
-        int depth;
+        enum walk st = zone_walk(m, cfg, id, &cfg->zones[zi], domain);
 
-        for (depth = 0; owner != NULL && depth < cfg->zone_depth; depth++) {
-            char qname[600];
-            const struct tt_dns_answer *a;
-            bool found;
-
-            if (strlen(owner) + 1 + strlen(z->zone) <= 253) {
-                snprintf(qname, sizeof(qname), "%s.%s", owner, z->zone);
-                if ((a = lookup(m, cfg, qname, TT_DNS_TXT)) == NULL)
-                    return dns_failed(m, cfg, id);
-                found = zone_record(m, cfg, id, z, owner, qname, a);
-                tt_dns_answer_put(a);
-                if (found)
-                    break;
-            }
-            owner = strchr(owner, '.');
-            if (owner != NULL)
-                owner++;
-        }
+        if (st == WALK_TEMPFAIL)
+            return dns_failed(m, cfg, id);
+        if (st == WALK_STOP)
+            return TT_DNSP_OK;
     }
     if (m->nrules == 0 && cfg->sender_signals && !sender_signals(m, cfg, id, domain))
         return dns_failed(m, cfg, id);

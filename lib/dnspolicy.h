@@ -36,7 +36,7 @@ struct tt_dnsmsg {
     unsigned int sent; /* of which answered by the network (not the cache) */
     size_t nrules;
     struct tt_dnsrule rules[TT_DNSP_RULES];
-    char failed[400]; /* the lookup that failed, for the log and tlstrustctl */
+    char failed[400]; /* the last lookup that failed, for the log and tlstrustctl */
 };
 
 enum tt_dnsrec {
@@ -63,8 +63,10 @@ enum tt_dnsp_status {
 /*
  * The DNS policy for sender domain (NULL: no domain, e.g. <>): the policy
  * zones in order, then, when no zone has a record and DnsSenderSignals is
- * on, MTA-STS and DANE. Found rules are stored in m. With ignore_errors a
- * failed lookup ends the search without error. id prefixes log lines.
+ * on, MTA-STS and DANE. Found rules are stored in m. Under OnDnsError
+ * ignore a failed lookup is logged and the search goes on (until the
+ * budget runs out); under tempfail it ends the search with
+ * TT_DNSP_TEMPFAIL. id prefixes log lines.
  */
 enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_config *cfg,
                                       const char *id, const char *domain);

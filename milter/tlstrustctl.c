@@ -3,8 +3,9 @@
  *   tlstrustctl [-c FILE] lookup [from:|to:|client:]KEY
  *       the effective policy for KEY and where it comes from (a table line,
  *       a policy zone record with its AD state, or a DNS sender signal), in
- *       table syntax, like postmap -q; exit 0 found, 1 not found, 2 DNS
- *       error, 78 configuration error.
+ *       table syntax, like postmap -q; exit 0 found, 1 not found, 2 a DNS
+ *       lookup failed (what was found is shown too), 78 configuration
+ *       error (tlstrustctl(8), EXIT STATUS).
  *   tlstrustctl [-c FILE] check
  *       what tlstrust-milter -n does: load and check everything, print a
  *       summary, exit 0 when fine.

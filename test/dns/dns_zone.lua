@@ -12,15 +12,16 @@ local r, tag = D.mail(D.member("mail.ministerio.test"), "<a@ministerio.test>",
   "zone record, member", SMFIR_CONTINUE)
 T.check(D.has(tag, 'policy=pass; rule="zone:redsegura:ministerio.test"'), "zone record: tag names the zone", tag)
 T.check(D.queries("ministerio.test.policy.redsegura.test", "TXT") == 1, "zone record: one query sent")
+-- The walk asks from the top: test, then ministerio.test.
 local l, s = D.last_counts()
-T.check(l == 1 and s == 1, "zone record: 1 lookup, 1 from the network", tostring(l) .. "/" .. tostring(s))
+T.check(l == 2 and s == 2, "zone record: 2 lookups, 2 from the network", tostring(l) .. "/" .. tostring(s))
 
 -- The same again: the cache answers, no packet (server's log and daemon counter agree).
 r = D.mail(D.tls, "<b@ministerio.test>", "cached zone record, no certificate", SMFIR_REPLYCODE)
 T.check(T.last_log("refused at MAIL", {"rule=zone:redsegura:ministerio.test", "reply=450 4.7.1"}),
   "cached: defer from the zone record")
 l, s = D.last_counts()
-T.check(l == 1 and s == 0, "cached: 1 lookup, 0 sent", tostring(l) .. "/" .. tostring(s))
+T.check(l == 2 and s == 0, "cached: 2 lookups, 0 sent", tostring(l) .. "/" .. tostring(s))
 T.check(D.queries("ministerio.test.policy.redsegura.test", "TXT") == 1, "cached: server saw no second query")
 
 -- Parent walk: sub.parent.test has no record, parent.test has.
@@ -82,5 +83,18 @@ if D.ctl then
   out = p:read("*a")
   p:close()
   T.check(D.has(out, "encrypt reject") and D.has(out, "source: table " .. DIR .. "/domains:1"), "tlstrustctl lookup: table line", out)
+  -- The exit codes tlstrustctl(8) documents: 0 policy, 1 none, 2 DNS failure.
+  local code
+  out, code = D.ctl_run("lookup from:ministerio.test")
+  T.check(code == 0, "tlstrustctl lookup: zone record exits 0 (" .. tostring(code) .. ")", out)
+  out, code = D.ctl_run("lookup local.test")
+  T.check(code == 0, "tlstrustctl lookup: table line exits 0 (" .. tostring(code) .. ")", out)
+  out, code = D.ctl_run("lookup from:nx.test")
+  T.check(code == 1 and D.has(out, "no policy for from:nx.test"), "tlstrustctl lookup: no policy exits 1 (" .. tostring(code) .. ")", out)
+  out, code = D.ctl_run("lookup from:servfail.test")
+  T.check(code == 2 and D.has(out, "DNS error: TXT servfail.test.policy.redsegura.test: SERVFAIL"),
+    "tlstrustctl lookup: failed lookup exits 2 (" .. tostring(code) .. ")", out)
+  out, code = D.ctl_run("lookup from:")
+  T.check(code == 64, "tlstrustctl lookup: empty key exits 64 (" .. tostring(code) .. ")", out)
 end
 end)

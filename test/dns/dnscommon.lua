@@ -5,6 +5,7 @@ dofile(HERE .. "/common.lua")
 D = {}
 D.port = assert(os.getenv("TT_DNS_PORT"), "TT_DNS_PORT not set: run through test/dns/run.sh")
 D.blackhole = os.getenv("TT_DNS_BLACKHOLE")
+D.closed = os.getenv("TT_DNS_CLOSED")
 D.querylog = os.getenv("TT_DNS_QUERYLOG")
 D.ctl = os.getenv("TT_DNS_CTL")
 D.zone = "PolicyZone redsegura policy.redsegura.test\n"
@@ -33,6 +34,16 @@ function D.last_counts()
     if l then lookups, sent = tonumber(l), tonumber(s) end
   end
   return lookups, sent
+end
+
+-- Query packets the resolver has sent in all, as of the last message's "dns:" line.
+function D.last_total_sent()
+  local sent
+  for line in T.log():sub(D.mark + 1):gmatch("[^\n]+") do
+    local s = line:match("resolver totals: lookups=%d+ sent=(%d+)")
+    if s then sent = tonumber(s) end
+  end
+  return sent
 end
 
 -- True when a line written since the last D.mail's MAIL contains text.
@@ -64,6 +75,25 @@ function D.mail(helo_macros, from, label, want, ip)
   end
   mt.disconnect(conn)
   return r, tag, elapsed
+end
+
+-- Run tlstrustctl with the daemon's configuration, its DnsResolver lines
+-- replaced by resolvers (when given). Returns the output and the exit code.
+function D.ctl_run(args, resolvers)
+  local path = T.conf
+  if resolvers then
+    local f = assert(io.open(T.conf, "r"))
+    local text = f:read("*a"):gsub("DnsResolver [^\n]*\n", "")
+    f:close()
+    path = DIR .. "/ctl.conf"
+    f = assert(io.open(path, "w"))
+    f:write(text .. resolvers)
+    f:close()
+  end
+  local p = io.popen(D.ctl .. " -c " .. path .. " " .. args .. " 2>&1")
+  local out = p:read("*a")
+  local _, _, code = p:close()
+  return out, code
 end
 
 function D.has(s, frag)

@@ -3,8 +3,9 @@
 # answers in answers.data on a random loopback port and a "resolver" that
 # reads queries and never answers, then runs SCRIPT through the
 # milter-protocol runner (test/milter/run.sh). The script finds the ports in
-# TT_DNS_PORT and TT_DNS_BLACKHOLE, and the server's query log (ldns-testns
-# -v) in TT_DNS_QUERYLOG. Nothing here sends DNS beyond 127.0.0.1.
+# TT_DNS_PORT and TT_DNS_BLACKHOLE, a loopback UDP port where nothing
+# listens in TT_DNS_CLOSED, and the server's query log (ldns-testns -v) in
+# TT_DNS_QUERYLOG. Nothing here sends DNS beyond 127.0.0.1.
 set -euo pipefail
 
 bin=$1
@@ -60,6 +61,11 @@ fi
 
 export TT_DNS_PORT=$port
 export TT_DNS_BLACKHOLE=$(cat "$dir/blackhole.port")
+# Bound and closed again: a query there meets ICMP port unreachable.
+export TT_DNS_CLOSED=$(python3 -c 'import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
 export TT_DNS_QUERYLOG=$dir/testns.log
 # Beside the daemon, or beside the real daemon when BIN is test/valgrind-wrap.sh.
 export TT_DNS_CTL=${TLSTRUSTCTL:-$(dirname "${TLSTRUST_REAL_BIN:-$bin}")/tlstrustctl}

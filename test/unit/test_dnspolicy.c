@@ -1,8 +1,9 @@
 /*
  * test_dnspolicy.c - the policy zone TXT grammar (valid records, unknown
- * versions, broken records), the table's identity=dns attribute, and the
- * DNS configuration keys with the start-up bound warning. No DNS traffic:
- * the lookups themselves are tested against ldns-testns in test/dns.
+ * versions, broken records), the table's identity=dns attribute, the DNS
+ * configuration keys with the start-up bound warning, and the zone walk
+ * against a tiny DNS server in a thread on 127.0.0.1 (the daemon's
+ * lookups are tested against ldns-testns in test/dns).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,21 +16,140 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <ldns/ldns.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
+
 #include "config.h"
 #include "dnspolicy.h"
 #include "helpers.h"
 
 static struct tt_trust trust;
 
+/* ---- a policy zone server: records below, NXDOMAIN elsewhere ---- */
+
+static const struct {
+    const char *name; /* question name */
+    const char *txt;  /* NULL: SERVFAIL */
+} zone_data[] = {
+    {"ministerio.example.policy.test.", "v=TLSTRUST1; req=encrypt; action=reject"},
+    {"own.ministerio.example.policy.test.", "v=TLSTRUST1; req=none"},
+    {"deeper.own.ministerio.example.policy.test.", "v=TLSTRUST1; req=verify; action=reject"},
+    {"example.policy.flaky.test.", NULL},
+    {"ministerio.example.policy.flaky.test.", "v=TLSTRUST1; req=verify; action=defer"},
+    {"example.policy.broken.test.", NULL},
+    {"ministerio.example.policy.broken.test.", NULL},
+    {"a.ministerio.example.policy.broken.test.", NULL},
+};
+
+static int srv_fd = -1;
+static int srv_port;
+static atomic_bool srv_stop;
+static pthread_t srv_thread;
+static pthread_mutex_t asked_lock = PTHREAD_MUTEX_INITIALIZER;
+static char asked[4096]; /* names asked, each followed by '\n' */
+
+static void zone_answer(const uint8_t *q, size_t qlen, const struct sockaddr_storage *from,
+                        socklen_t fromlen)
+{
+    ldns_pkt *query = NULL, *a;
+    ldns_rr *qrr, *rr = NULL;
+    char *name, line[600];
+    uint8_t *wire = NULL;
+    size_t wlen, i, n = sizeof(zone_data) / sizeof(zone_data[0]);
+
+    if (ldns_wire2pkt(&query, q, qlen) != LDNS_STATUS_OK)
+        return;
+    qrr = ldns_rr_list_rr(ldns_pkt_question(query), 0);
+    name = ldns_rdf2str(ldns_rr_owner(qrr));
+    pthread_mutex_lock(&asked_lock);
+    snprintf(asked + strlen(asked), sizeof(asked) - strlen(asked), "%s\n", name);
+    pthread_mutex_unlock(&asked_lock);
+    a = ldns_pkt_new();
+    ldns_pkt_set_id(a, ldns_pkt_id(query));
+    ldns_pkt_set_qr(a, true);
+    ldns_pkt_set_ad(a, true);
+    ldns_pkt_push_rr(a, LDNS_SECTION_QUESTION, ldns_rr_clone(qrr));
+    for (i = 0; i < n && strcmp(name, zone_data[i].name) != 0; i++)
+        ;
+    if (i < n && zone_data[i].txt == NULL) {
+        ldns_pkt_set_rcode(a, LDNS_RCODE_SERVFAIL);
+    } else if (i < n) {
+        snprintf(line, sizeof(line), "%s 60 IN TXT \"%s\"", name, zone_data[i].txt);
+        ldns_rr_new_frm_str(&rr, line, 0, NULL, NULL);
+        ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER, rr);
+    } else {
+        ldns_pkt_set_rcode(a, LDNS_RCODE_NXDOMAIN);
+        ldns_rr_new_frm_str(&rr, "test. 60 IN SOA ns.test. h.test. 1 2 3 4 60", 0, NULL, NULL);
+        ldns_pkt_push_rr(a, LDNS_SECTION_AUTHORITY, rr);
+    }
+    if (ldns_pkt2wire(&wire, a, &wlen) == LDNS_STATUS_OK)
+        (void)sendto(srv_fd, wire, wlen, 0, (const struct sockaddr *)from, fromlen);
+    free(wire);
+    ldns_pkt_free(a);
+    free(name);
+    ldns_pkt_free(query);
+}
+
+static void *zone_server(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&srv_stop)) {
+        struct pollfd pfd = {.fd = srv_fd, .events = POLLIN};
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof(from);
+        uint8_t buf[4096];
+        ssize_t n;
+
+        if (poll(&pfd, 1, 50) != 1)
+            continue;
+        n = recvfrom(srv_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
+        if (n > 0)
+            zone_answer(buf, (size_t)n, &from, fromlen);
+    }
+    return NULL;
+}
+
+/* Whether the server was asked for name (with its final dot). */
+static bool was_asked(const char *name)
+{
+    char needle[300];
+    bool found;
+
+    snprintf(needle, sizeof(needle), "\n%s\n", name);
+    pthread_mutex_lock(&asked_lock);
+    found = strstr(asked, needle) != NULL || strncmp(asked, needle + 1, strlen(needle + 1)) == 0;
+    pthread_mutex_unlock(&asked_lock);
+    return found;
+}
+
 static int setup(void **state)
 {
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+
     (void)state;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    srv_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (srv_fd < 0 || bind(srv_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+        getsockname(srv_fd, (struct sockaddr *)&sin, &len) != 0)
+        return -1;
+    srv_port = ntohs(sin.sin_port);
+    if (pthread_create(&srv_thread, NULL, zone_server, NULL) != 0)
+        return -1;
     return th_trust_redsegura(&trust, "CN=Red Segura CA");
 }
 
 static int teardown(void **state)
 {
     (void)state;
+    atomic_store(&srv_stop, true);
+    pthread_join(srv_thread, NULL);
+    close(srv_fd);
     tt_trust_free(&trust);
     return 0;
 }
@@ -288,6 +408,119 @@ static void test_config_errors(void **state)
     }
 }
 
+/* A configuration whose resolver is the zone server above. */
+static struct tt_config *zone_conf(const char *text)
+{
+    char full[1024], err[600];
+    struct tt_config *c;
+
+    snprintf(full, sizeof(full), "DnsResolver 127.0.0.1@%d\nDnsTimeout 500ms\nDnsRetries 0\n%s",
+             srv_port, text);
+    c = conf(full, err);
+    if (c == NULL)
+        fail_msg("%s", err);
+    return c;
+}
+
+/*
+ * The sender chooses its domain's depth: a name six labels below a member
+ * must still meet the member's record, within PolicyZoneDepth lookups.
+ */
+static void test_walk_deep_sender(void **state)
+{
+    struct tt_config *c = zone_conf("PolicyZone redsegura policy.test\n");
+    struct tt_dnsmsg m;
+
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "deep", "a.b.c.d.e.f.ministerio.example"),
+                     TT_DNSP_OK);
+    assert_int_equal(m.nrules, 1);
+    assert_string_equal(m.rules[0].key, "zone:redsegura:ministerio.example");
+    assert_int_equal(m.used, 3); /* PolicyZoneDepth, whatever the sender's depth */
+    assert_false(was_asked("a.b.c.d.e.f.ministerio.example.policy.test."));
+    tt_config_free(c);
+}
+
+/*
+ * Within the bound the most specific record wins, as a table's nearer
+ * parent does; a record deeper than PolicyZoneDepth labels is never read.
+ */
+static void test_walk_most_specific_within_depth(void **state)
+{
+    struct tt_config *c = zone_conf("PolicyZone redsegura policy.test\n");
+    struct tt_dnsmsg m;
+
+    (void)state;
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "own", "x.y.own.ministerio.example"), TT_DNSP_OK);
+    assert_int_equal(m.nrules, 1);
+    assert_string_equal(m.rules[0].key, "zone:redsegura:own.ministerio.example");
+    assert_int_equal(m.rules[0].rule.req, TT_REQ_NONE);
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "deeper", "deeper.own.ministerio.example"),
+                     TT_DNSP_OK);
+    assert_int_equal(m.nrules, 1);
+    assert_string_equal(m.rules[0].key, "zone:redsegura:own.ministerio.example");
+    tt_config_free(c);
+    /* With PolicyZoneDepth 4 the deeper record is read and wins. */
+    c = zone_conf("PolicyZone redsegura policy.test\nPolicyZoneDepth 4\n");
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "deeper4", "a.deeper.own.ministerio.example"),
+                     TT_DNSP_OK);
+    assert_int_equal(m.nrules, 1);
+    assert_string_equal(m.rules[0].key, "zone:redsegura:deeper.own.ministerio.example");
+    assert_int_equal(m.used, 4);
+    tt_config_free(c);
+}
+
+/*
+ * OnDnsError ignore goes on: a zone that fails does not keep the others
+ * from being asked, and a failed name does not end its zone's walk.
+ * tempfail still stops at the first failure.
+ */
+static void test_ignore_goes_on(void **state)
+{
+    static const char zones[] = "PolicyZone broken policy.broken.test\n"
+                                "PolicyZone flaky policy.flaky.test\n"
+                                "PolicyZone redsegura policy.test\n";
+    char text[512];
+    struct tt_config *c;
+    struct tt_dnsmsg m;
+
+    (void)state;
+    snprintf(text, sizeof(text), "%sOnDnsError ignore\nDnsQueryBudget 9\n", zones);
+    c = zone_conf(text);
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "ignore", "a.ministerio.example"), TT_DNSP_OK);
+    if (m.nrules != 2)
+        fail_msg("%zu rule(s) found, want the flaky and the redsegura zones' (failed: %s)",
+                 m.nrules, m.failed);
+    assert_string_equal(m.rules[0].key, "zone:flaky:ministerio.example");
+    assert_string_equal(m.rules[1].key, "zone:redsegura:ministerio.example");
+    assert_int_equal(m.used, 9);
+    assert_non_null(strstr(m.failed, "SERVFAIL"));
+    tt_config_free(c);
+
+    /* A budget that runs out ends the search: no later lookup could be made. */
+    snprintf(text, sizeof(text), "%sOnDnsError ignore\nDnsQueryBudget 4\n", zones);
+    c = zone_conf(text);
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "budget", "a.ministerio.example"), TT_DNSP_OK);
+    assert_int_equal(m.used, 4);
+    assert_int_equal(m.nrules, 0);
+    assert_non_null(strstr(m.failed, "DnsQueryBudget (4) exhausted"));
+    tt_config_free(c);
+
+    c = zone_conf(zones); /* OnDnsError tempfail */
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(tt_dnspolicy_find(&m, c, "tempfail", "a.ministerio.example"),
+                     TT_DNSP_TEMPFAIL);
+    assert_int_equal(m.used, 1);
+    assert_string_equal(m.failed, "TXT example.policy.broken.test: SERVFAIL");
+    tt_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +533,9 @@ int main(void)
         cmocka_unit_test(test_table_identity),
         cmocka_unit_test(test_config_keys),
         cmocka_unit_test(test_config_errors),
+        cmocka_unit_test(test_walk_deep_sender),
+        cmocka_unit_test(test_walk_most_specific_within_depth),
+        cmocka_unit_test(test_ignore_goes_on),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
