@@ -31,7 +31,9 @@ T.check(T.last_log("refused at MAIL", {"rule=zone:redsegura:rec.servfail.test", 
 r, tag = D.mail({}, "<a@a.b.c.d.nx.test>", "deep name", SMFIR_CONTINUE)
 local l = D.last_counts()
 T.check(l == 6, "walk limited to PolicyZoneDepth names per zone (" .. tostring(l) .. ")")
--- A sender domain DNS cannot carry as it is (UTF-8): no lookup, no policy.
+-- A UTF-8 sender domain is walked as its A-label (security review, item 1).
 r, tag = D.mail({}, "<a@\195\177u.test>", "UTF-8 domain", SMFIR_CONTINUE)
-T.check(D.has(tag, "policy=none") and D.last_counts() == nil, "UTF-8 domain: no lookup", tag)
+T.check(D.has(tag, "policy=none") and (D.last_counts() or 0) > 0, "UTF-8 domain: looked up", tag)
+T.check(T.log():sub(D.mark + 1):find("xn--u-qga.test.policy.", 1, true) ~= nil,
+  "UTF-8 domain: the zone walk asks for its A-label")
 end)
