@@ -27,6 +27,7 @@
 #include "privs.h"
 #include "snapshot.h"
 #include "socket.h"
+#include "sockspec.h"
 
 #define DEFAULT_CONFIG "/etc/tlstrust/tlstrust.conf"
 /* Stack of libmilter's worker threads; the deepest callback needs under 8 KiB. */
@@ -183,6 +184,11 @@ int main(int argc, char **argv)
     if (optind != argc) {
         usage(stderr);
         return EX_USAGE;
+    }
+    /* A bad -p is a configuration error like a bad Socket line. */
+    if (sock_override != NULL && !tt_sockspec_check(sock_override, err, sizeof(err))) {
+        fprintf(stderr, "tlstrust-milter: invalid socket '%s': %s\n", sock_override, err);
+        return EX_CONFIG;
     }
     /* Reloads reread this path after the daemon has changed to "/". */
     config_path = realpath(path, NULL);

@@ -4,7 +4,7 @@
 # replaced, a live one is refused, a failed drop is fatal, -V and -h work,
 # and a daemonized instance writes and removes its pid file.
 set -euo pipefail
-bin=$1
+bin=$(realpath "$1")
 dir=$(mktemp -d /tmp/tlstrust-daemon-XXXXXX)
 chmod 755 "$dir"
 pids=()
@@ -32,6 +32,33 @@ wait_sock() { for _ in $(seq 100); do [ -S "$1" ] && return 0; sleep 0.05; done;
 check "-V prints the version" '"$bin" -V | grep -q "^tlstrust-milter [0-9]"'
 check "-h prints usage" '"$bin" -h | grep -q "usage: tlstrust-milter"'
 check "bad flag exits 64" '! "$bin" -Z 2>/dev/null; [ "$("$bin" -Z >/dev/null 2>&1; echo $?)" = 64 ]'
+
+# A bad socket spec (-p or Socket) is a configuration error (78) with a
+# clear message, before anything is opened; -p foo used to crash.
+badsock() { # name expected-fragment args...
+    local name=$1 want=$2 out rc=0
+    shift 2
+    # In $dir with a short timeout: an old binary that accepts the spec starts.
+    out=$(cd "$dir" && timeout 3 "$bin" -f "$@" 2>&1) || rc=$?
+    check "$name" '[ "$rc" = 78 ] && grep -qF -- "$want" <<<"$out"' "exit $rc: $out"
+}
+conf "inet:8894@127.0.0.1"
+badsock "-p foo refused" "tlstrust-milter: invalid socket 'foo': expected inet:PORT@ADDR" \
+    -c "$dir/t.conf" -p foo
+badsock "-p with a bad port refused" "invalid socket 'inet:99999@127.0.0.1': the port must be" \
+    -c "$dir/t.conf" -p inet:99999@127.0.0.1
+badsock "-p with a service name refused" "invalid socket 'inet:nosuchservice@127.0.0.1': the port must be" \
+    -c "$dir/t.conf" -p inet:nosuchservice@127.0.0.1
+badsock "-p with a bad host refused" "invalid socket 'inet:8894@bad_host': the address must be" \
+    -c "$dir/t.conf" -p inet:8894@bad_host
+badsock "-p with a relative unix path refused" "invalid socket 'unix:milter.sock': a unix socket path must be absolute" \
+    -c "$dir/t.conf" -p unix:milter.sock
+conf "foo"
+badsock "Socket foo refused with file:line" "t.conf:1: invalid socket 'foo': expected inet:PORT@ADDR" \
+    -c "$dir/t.conf"
+conf "inet:99999@127.0.0.1"
+badsock "Socket with a bad port refused with file:line" "t.conf:1: invalid socket 'inet:99999@127.0.0.1': the port must be" \
+    -c "$dir/t.conf"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "ok - daemon: privilege tests # SKIP not root"
