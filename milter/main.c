@@ -236,6 +236,12 @@ int main(int argc, char **argv)
         tt_callbacks_set_hostname(host);
     }
 
+    if (!tt_socket_safe_dir(cfg->socket, err, sizeof(err))) {
+        tt_log(LOG_ERR, "%s", err);
+        fprintf(stderr, "tlstrust-milter: %s\n", err);
+        tt_config_free(cfg);
+        return EX_NOPERM;
+    }
     if (!tt_socket_prepare(cfg->socket, err, sizeof(err))) {
         tt_log(LOG_ERR, "%s", err);
         fprintf(stderr, "tlstrust-milter: %s\n", err);
@@ -253,6 +259,7 @@ int main(int argc, char **argv)
         tt_config_free(cfg);
         return EX_SOFTWARE;
     }
+    /* bind() creates a unix socket file 0660: its mode is never changed by path. */
     umask(0117);
     if (smfi_opensocket(false) == MI_FAILURE) {
         fprintf(stderr, "tlstrust-milter: cannot listen on %s (in use, or no permission?)\n",

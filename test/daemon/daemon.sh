@@ -5,6 +5,7 @@
 # and a daemonized instance writes and removes its pid file.
 set -euo pipefail
 bin=$(realpath "$1")
+swapsock=${2:+$(realpath "$2")} # LD_PRELOAD shim, test/daemon/swapsock.c
 dir=$(mktemp -d /tmp/tlstrust-daemon-XXXXXX)
 chmod 755 "$dir"
 pids=()
@@ -111,6 +112,67 @@ else
     rc=0
     out=$("$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
     check "regular file at the socket path refused and kept" '[ "$rc" -ne 0 ] && [ -f "$dir/not-a-socket" ] && grep -q "not a socket" <<<"$out"' "$out"
+
+    # The socket is secured without following links: a link swapped in at
+    # the path between bind() and chown (by whoever can write the directory;
+    # swapsock.c does it right after listen()) must not hand its target to
+    # UserID. The victim stands for any root file, e.g. /etc/shadow.
+    victim=$dir/victim
+    for kind in symlink hardlink; do
+        if [ -z "$swapsock" ]; then
+            echo "ok - daemon: $kind swapped in at the socket path # SKIP no swapsock shim"
+            continue
+        fi
+        printf 'secret\n' >"$victim"
+        chmod 600 "$victim"
+        chown root:root "$victim"
+        rm -f "$sock" "$sock.moved"
+        conf "unix:$sock" "UserID nobody:nogroup"
+        rc=0
+        out=$(LD_PRELOAD=$swapsock SWAPSOCK_PATH=$sock SWAPSOCK_TARGET=$victim SWAPSOCK_KIND=$kind \
+            timeout 5 "$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
+        st=$(stat -c '%a %U:%G' "$victim")
+        check "$kind swapped in at the socket path: target keeps owner and mode" \
+            '[ "$st" = "600 root:root" ]' "victim now $st; daemon exit $rc: $out"
+        check "$kind swapped in at the socket path: start refused" \
+            '[ "$rc" = 77 ] && grep -q "not the socket just created" <<<"$out"' "exit $rc: $out"
+        rm -f "$sock" "$sock.moved"
+    done
+    # A symlink planted before the start is not a socket: refused, target untouched.
+    printf 'secret\n' >"$victim"
+    chmod 600 "$victim"
+    chown root:root "$victim"
+    ln -s "$victim" "$sock"
+    rc=0
+    out=$(timeout 5 "$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
+    st=$(stat -c '%a %U:%G' "$victim")
+    check "symlink planted at the socket path refused, target untouched" \
+        '[ "$rc" -ne 0 ] && [ -L "$sock" ] && [ "$st" = "600 root:root" ] && grep -q "not a socket" <<<"$out"' \
+        "exit $rc, victim $st: $out"
+    rm -f "$sock"
+    # A directory others can write is refused; a sticky one (as /tmp) is fine.
+    mkdir "$dir/open"
+    chmod 777 "$dir/open"
+    conf "unix:$dir/open/milter.sock" "UserID nobody:nogroup"
+    rc=0
+    out=$(timeout 5 "$bin" -f -c "$dir/t.conf" 2>&1) || rc=$?
+    check "socket in a world-writable directory refused" \
+        '[ "$rc" = 77 ] && grep -q "writable by group or others" <<<"$out" && [ ! -e "$dir/open/milter.sock" ]' \
+        "exit $rc: $out"
+    chmod 1777 "$dir/open"
+    "$bin" -f -c "$dir/t.conf" 2>"$dir/log-sticky" &
+    pid=$!
+    pids+=($pid)
+    if wait_sock "$dir/open/milter.sock"; then
+        sleep 0.2
+        mode=$(stat -c '%a %U:%G' "$dir/open/milter.sock")
+        check "socket in a sticky directory: started, mode 660, owned by UserID" \
+            'kill -0 "$pid" && [ "$mode" = "660 nobody:nogroup" ]' "$mode"
+    else
+        notok "socket in a sticky directory: started" "$(cat "$dir/log-sticky")"
+    fi
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
 
     # A failed drop is fatal.
     conf "unix:$dir/s2" "UserID root"
