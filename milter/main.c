@@ -93,15 +93,70 @@ static void reload(void)
     tt_snapshot_install(cfg);
 }
 
-static bool write_pidfile(const char *path, char *err, size_t errsz)
+/*
+ * The pid file is root's: root's scripts trust it (kill -HUP "$(cat ...)").
+ * So it is created as root, before the switch to UserID, in a directory
+ * only root writes (/run/tlstrust), and the daemon never needs write access
+ * to it or its directory: a compromised daemon cannot point it at another
+ * process. It is opened here, before the drop, and the pid is written
+ * through that descriptor once it is final (after the fork when detaching;
+ * so a failed drop is still reported to whoever started us), then closed.
+ */
+static int open_pidfile(const char *path, bool *created, char *err, size_t errsz)
 {
-    FILE *f = fopen(path, "w");
+    /* O_NONBLOCK: a FIFO planted at the path must not hang the start. */
+    const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    int fd = open(path, flags | O_CREAT | O_EXCL, 0644);
+    struct stat st;
 
-    if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+    *created = fd >= 0;
+    /* Readable by all, whatever the umask, as pid files are. */
+    if (*created && fchmod(fd, 0644) != 0) {
         snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
-        return false;
+        close(fd);
+        unlink(path);
+        return -1;
     }
-    return true;
+    if (fd < 0 && errno == EEXIST)
+        fd = open(path, flags); /* a stale one: overwritten once the pid is known */
+    if (fd < 0) {
+        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errsz, "PidFile %s: not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static bool write_pidfile(int fd, const char *path, char *err, size_t errsz)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    bool ok = ftruncate(fd, 0) == 0 && write(fd, buf, (size_t)n) == n;
+
+    if (!ok)
+        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
+    if (close(fd) != 0 && ok) {
+        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
+        ok = false;
+    }
+    return ok;
+}
+
+/*
+ * After the switch to UserID the daemon usually cannot remove the file
+ * from root's directory; it is then left, as OpenDKIM leaves its own, to
+ * the service manager (start-stop-daemon --remove-pidfile), and the next
+ * start overwrites it.
+ */
+static void remove_pidfile(const char *path)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        tt_log(LOG_NOTICE, "PidFile %s left for the service manager to remove: %s", path,
+               strerror(errno));
 }
 
 static bool daemonize(char *err, size_t errsz)
@@ -140,7 +195,7 @@ static int check_only(const struct tt_config *cfg)
 int main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG, *sock_override = NULL;
-    bool foreground = false, check = false;
+    bool foreground = false, check = false, pid_created = false;
     struct tt_config *cfg;
     char err[1024], host[256], *pidfile;
     uid_t uid = 0;
@@ -148,7 +203,7 @@ int main(int argc, char **argv)
     sigset_t block, old;
     struct sigaction sa;
     pthread_t tid;
-    int opt, status = MI_FAILURE;
+    int opt, pidfd = -1, status = MI_FAILURE;
 
     while ((opt = getopt(argc, argv, "c:p:fnVh")) != -1) {
         switch (opt) {
@@ -268,10 +323,25 @@ int main(int argc, char **argv)
         return EX_UNAVAILABLE;
     }
     umask(0027);
-    if (!tt_socket_secure(cfg->socket, uid, gid, cfg->user != NULL, err, sizeof(err)) ||
-        (cfg->user != NULL && !tt_privs_drop(cfg->user, uid, gid, err, sizeof(err)))) {
+    if (!tt_socket_secure(cfg->socket, uid, gid, cfg->user != NULL, err, sizeof(err))) {
         tt_log(LOG_ERR, "%s", err);
         fprintf(stderr, "tlstrust-milter: %s\n", err);
+        tt_config_free(cfg);
+        return EX_NOPERM;
+    }
+    if (cfg->pidfile != NULL) {
+        pidfd = open_pidfile(cfg->pidfile, &pid_created, err, sizeof(err));
+        if (pidfd < 0)
+            tt_log(LOG_WARNING, "%s", err);
+    }
+    if (cfg->user != NULL && !tt_privs_drop(cfg->user, uid, gid, err, sizeof(err))) {
+        tt_log(LOG_ERR, "%s", err);
+        fprintf(stderr, "tlstrust-milter: %s\n", err);
+        if (pidfd >= 0) {
+            close(pidfd);
+            if (pid_created)
+                unlink(cfg->pidfile);
+        }
         tt_config_free(cfg);
         return EX_NOPERM;
     }
@@ -279,7 +349,7 @@ int main(int argc, char **argv)
         tt_log(LOG_ERR, "%s", err);
         return EX_OSERR;
     }
-    if (cfg->pidfile != NULL && !write_pidfile(cfg->pidfile, err, sizeof(err)))
+    if (pidfd >= 0 && !write_pidfile(pidfd, cfg->pidfile, err, sizeof(err)))
         tt_log(LOG_WARNING, "%s", err);
 
     if (pipe(sigpipe_fds) != 0) {
@@ -353,7 +423,7 @@ int main(int argc, char **argv)
     pthread_join(tid, NULL);
     tt_snapshot_clear();
     if (pidfile != NULL)
-        unlink(pidfile);
+        remove_pidfile(pidfile);
     free(pidfile);
     free(config_path);
     return status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;

@@ -201,6 +201,43 @@ else
     kill "$pid"
     wait "$pid" 2>/dev/null || true
 
+    # PidFile with UserID: created as root before the drop, in a directory
+    # only root writes, so it stays root's; it holds the daemon's pid; the
+    # daemon, no longer root, leaves it for the service manager at stop.
+    nobody=$(id -u nobody)
+    mkdir -m 755 "$dir/run"
+    for mode in foreground detached; do
+        rm -f "$dir/run/t.pid" "$dir/s6"
+        conf "unix:$dir/s6" "UserID nobody:nogroup
+PidFile $dir/run/t.pid"
+        if [ $mode = foreground ]; then
+            "$bin" -f -c "$dir/t.conf" 2>"$dir/log6" &
+            pid=$!
+        else
+            "$bin" -c "$dir/t.conf" 2>"$dir/log6"
+            pid=none
+        fi
+        wait_sock "$dir/s6" || true
+        sleep 0.3
+        [ $mode = detached ] && pid=$(pgrep -f -n "^$bin -c $dir/t.conf\$" || echo none)
+        pids+=("$pid")
+        owner=$(stat -c '%U:%G %a' "$dir/run/t.pid" 2>/dev/null || echo missing)
+        content=$(cat "$dir/run/t.pid" 2>/dev/null || echo missing)
+        ids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid/status" 2>/dev/null || echo none)
+        check "PidFile with UserID ($mode): owned by root, mode 644" \
+            '[ "$owner" = "root:root 644" ]' "$owner; $(cat "$dir/log6")"
+        check "PidFile with UserID ($mode): holds the daemon's pid" \
+            '[ "$content" = "$pid" ]' "pid file '$content', daemon $pid"
+        check "PidFile with UserID ($mode): the daemon runs as UserID" \
+            '[ "$ids" = "$nobody $nobody $nobody $nobody" ]' "$ids"
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        [ $mode = foreground ] &&
+            check "PidFile with UserID: left for the service manager at stop, and logged" \
+                '[ -f "$dir/run/t.pid" ] && grep -q "PidFile $dir/run/t.pid left for the service manager" "$dir/log6"' \
+                "$(cat "$dir/log6")"
+    done
+
     # Without -f: detaches, writes the pid file, removes it on SIGTERM.
     conf "unix:$dir/s5" "PidFile $dir/t.pid"
     "$bin" -c "$dir/t.conf"
