@@ -6,6 +6,7 @@
 set -euo pipefail
 bin=$(realpath "$1")
 swapsock=${2:+$(realpath "$2")} # LD_PRELOAD shim, test/daemon/swapsock.c
+here=$(cd "$(dirname "$0")" && pwd)
 dir=$(mktemp -d /tmp/tlstrust-daemon-XXXXXX)
 chmod 755 "$dir"
 pids=()
@@ -237,6 +238,35 @@ PidFile $dir/run/t.pid"
                 '[ -f "$dir/run/t.pid" ] && grep -q "PidFile $dir/run/t.pid left for the service manager" "$dir/log6"' \
                 "$(cat "$dir/log6")"
     done
+
+    # Signals: a burst of 400 reload signals (SIGUSR1 and SIGHUP interleaved)
+    # under a load of concurrent sessions never stops the daemon (libmilter's
+    # own signal thread would stop it on a SIGHUP it takes); every session
+    # succeeds, a new one still gets its tag, the reloads are logged, and
+    # SIGTERM then stops it cleanly in bounded time.
+    conf "unix:$dir/s7" "LogLevel notice"
+    "$bin" -f -c "$dir/t.conf" 2>"$dir/log7" &
+    pid=$!
+    pids+=($pid)
+    if wait_sock "$dir/s7"; then
+        sleep 0.2
+        out=$(python3 "$here/sigburst.py" "unix:$dir/s7" "$pid")
+        check "signal burst under load: the daemon is still running" 'grep -q "alive=yes" <<<"$out"' \
+            "$out; $(tail -3 "$dir/log7")"
+        check "signal burst under load: no session failed, a new one is tagged" \
+            'grep -q "sent=400 .* errors=0 alive=yes fresh=ok" <<<"$out"' "$out"
+        reloads=$(grep -c "reloaded $dir/t.conf" "$dir/log7" || true)
+        check "signal burst under load: reloads logged" '[ "$reloads" -ge 1 ]' "$reloads reloads"
+        t0=$(date +%s)
+        kill -TERM "$pid" 2>/dev/null || true
+        rc=0
+        wait "$pid" || rc=$?
+        t=$(($(date +%s) - t0))
+        check "signal burst under load: SIGTERM then stops it cleanly within 15 s" \
+            '[ "$rc" = 0 ] && [ "$t" -le 15 ] && grep -q stopping "$dir/log7"' "exit $rc after $t s"
+    else
+        notok "daemon for the signal burst started" "$(cat "$dir/log7")"
+    fi
 
     # Without -f: detaches, writes the pid file, removes it on SIGTERM.
     conf "unix:$dir/s5" "PidFile $dir/t.pid"
