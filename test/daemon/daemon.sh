@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# daemon.sh BIN - running as a daemon: UserID drops root for good (checked
-# in /proc), the unix socket gets a safe mode and owner, a stale socket is
-# replaced, a live one is refused, a failed drop is fatal, -V and -h work,
-# and a daemonized instance writes and removes its pid file.
+# daemon.sh BIN [SWAPSOCK] - running as a daemon: a bad socket spec is a
+# config error, UserID drops root for good (checked in /proc), the unix
+# socket gets a safe mode and owner without following links (SWAPSOCK, the
+# swapsock.c shim, swaps one in), a stale socket is replaced, a live one is
+# refused, a failed drop is fatal, -V and -h work, the pid file is root's,
+# the shipped configuration runs as tlstrust, a burst of reload signals
+# under load never stops the daemon, and a daemonized instance writes and
+# removes its pid file.
 set -euo pipefail
 bin=$(realpath "$1")
 swapsock=${2:+$(realpath "$2")} # LD_PRELOAD shim, test/daemon/swapsock.c
@@ -238,6 +242,27 @@ PidFile $dir/run/t.pid"
                 '[ -f "$dir/run/t.pid" ] && grep -q "PidFile $dir/run/t.pid left for the service manager" "$dir/log6"' \
                 "$(cat "$dir/log6")"
     done
+
+    # The shipped configuration runs as the system user tlstrust, created
+    # here when missing as scripts/run does (socket moved to $dir by -p).
+    getent passwd tlstrust >/dev/null ||
+        useradd --system --user-group --home-dir /nonexistent --no-create-home \
+            --shell /usr/sbin/nologin tlstrust
+    shipped=$here/../../etc/tlstrust.conf
+    "$bin" -f -c "$shipped" -p "unix:$dir/shipped.sock" 2>"$dir/log-shipped" &
+    pid=$!
+    pids+=($pid)
+    if wait_sock "$dir/shipped.sock"; then
+        sleep 0.2
+        ids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$pid/status")
+        tuid=$(id -u tlstrust)
+        check "shipped tlstrust.conf: runs as UserID tlstrust" \
+            '[ "$ids" = "$tuid $tuid $tuid $tuid" ]' "uids $ids, tlstrust is $tuid"
+    else
+        notok "shipped tlstrust.conf: started" "$(cat "$dir/log-shipped")"
+    fi
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
 
     # Signals: a burst of 400 reload signals (SIGUSR1 and SIGHUP interleaved)
     # under a load of concurrent sessions never stops the daemon (libmilter's
