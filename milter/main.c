@@ -37,6 +37,8 @@
 #define DEFAULT_CONFIG "/etc/tlstrust/tlstrust.conf"
 /* Stack of libmilter's worker threads; the deepest callback needs under 8 KiB. */
 #define WORKER_STACK (256 * 1024)
+/* Seconds open sessions get to end after a stop. */
+#define STOP_GRACE 10
 /* Seconds for libmilter's signal thread to reach sigwait() after the start. */
 #define PARK_TIMEOUT 10
 
@@ -464,9 +466,19 @@ int main(int argc, char **argv)
     tt_log(LOG_NOTICE, "stopping");
     smfi_stop();
     pthread_join(tid, NULL);
-    tt_snapshot_clear();
     if (pidfile != NULL)
         remove_pidfile(pidfile);
+    /*
+     * libmilter's listener returns without waiting for the sessions it
+     * started, and they use the configuration and OpenSSL: give them time
+     * to end, and never free either under one. If some are still open,
+     * end without the exit handlers (OpenSSL's cleanup among them).
+     */
+    if (!tt_snapshot_wait_unused(STOP_GRACE)) {
+        tt_log(LOG_WARNING, "sessions still open after %d s; ending them", STOP_GRACE);
+        _exit(status == MI_SUCCESS ? EX_OK : EX_SOFTWARE);
+    }
+    tt_snapshot_reap();
     free(pidfile);
     free(config_path);
     return status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;

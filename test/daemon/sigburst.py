@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""sigburst.py SOCKSPEC PID - for daemon.sh: while LOADERS threads run
+"""sigburst.py SOCKSPEC PID [term] - for daemon.sh: while LOADERS threads run
 back-to-back milter sessions against SOCKSPEC, send PID 200 reload signals,
 SIGUSR1 and SIGHUP interleaved: first in pairs 2 ms apart (each pair lands
 while the daemon is still waking for the first signal of it, which is when
 a thread of libmilter waiting for SIGHUP could take the second), then 200
 more back to back. Prints "sent=N sessions=N errors=N alive=yes|no" and,
-if alive, whether a new session still gets its tag ("fresh=ok")."""
+if alive, whether a new session still gets its tag ("fresh=ok").
+With "term": send one SIGTERM after 0.5 s of load instead, keep the load
+on until PID is gone (at most 20 s), and print "gone=yes|no"."""
 
 import os
 import signal
@@ -43,6 +45,7 @@ def alive(pid):
 
 def main():
     spec, pid = sys.argv[1], int(sys.argv[2])
+    term = len(sys.argv) > 3 and sys.argv[3] == "term"
     stop = threading.Event()
     done, errors = [0] * LOADERS, [0] * LOADERS
 
@@ -59,6 +62,17 @@ def main():
     for t in threads:
         t.start()
     time.sleep(0.3)
+    if term:
+        time.sleep(0.2)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.time() + 20
+        while alive(pid) and time.time() < deadline:
+            time.sleep(0.1)
+        stop.set()
+        for t in threads:
+            t.join()
+        print("sessions=%d gone=%s" % (sum(done), "no" if alive(pid) else "yes"))
+        return
     sent = 0
     try:
         for _ in range(100):
