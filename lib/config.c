@@ -17,6 +17,7 @@
 #include "address.h"
 #include "lines.h"
 #include "log.h"
+#include "sockspec.h"
 
 #define CONF_LINE_MAX 4096
 
@@ -91,17 +92,20 @@ static bool valid_authserv(const char *s)
     return n > 0 && n <= 128;
 }
 
-static bool valid_socket(const char *s)
-{
-    return strncmp(s, "inet:", 5) == 0 || strncmp(s, "inet6:", 6) == 0 ||
-           strncmp(s, "unix:", 5) == 0 || strncmp(s, "local:", 6) == 0 || s[0] == '/';
-}
-
 static bool set_string(struct cparser *p, char **dst, const char *v)
 {
     free(*dst);
     *dst = strdup(v);
     return *dst != NULL || cfail(p, "out of memory");
+}
+
+static bool set_socket(struct cparser *p, const char *v)
+{
+    char why[128];
+
+    if (!tt_sockspec_check(v, why, sizeof(why)))
+        return cfail(p, "invalid socket '%s': %s", v, why);
+    return set_string(p, &p->c->socket, v);
 }
 
 static bool add_internal(struct cparser *p, const char *v)
@@ -354,9 +358,7 @@ static bool apply(struct cparser *p, enum key_id id, const char *name, const cha
 
     switch (id) {
     case K_SOCKET:
-        if (!valid_socket(v))
-            return cfail(p, "Socket must be inet:PORT@ADDR, inet6:PORT@ADDR or unix:PATH");
-        return set_string(p, &c->socket, v);
+        return set_socket(p, v);
     case K_TRUSTEDNETWORK:
         return add_network(p, v);
     case K_DOMAINTABLE:

@@ -1,19 +1,23 @@
 /*
  * main.c - tlstrust-milter: command line, configuration check (-n), socket
- * and privileges, daemon start, and signals. The main thread keeps the
- * signals to itself (reload on SIGHUP or SIGUSR1, stop on SIGTERM or
- * SIGINT) and runs libmilter in a second thread: libmilter's own signal
- * thread would otherwise take SIGHUP as a request to stop.
+ * and privileges, daemon start, and signals. The main thread takes the
+ * signals (reload on SIGHUP or SIGUSR1, stop on SIGTERM or SIGINT) from a
+ * signalfd, with the signals blocked in every thread, and runs libmilter
+ * in a second thread; libmilter's own signal thread, which would take
+ * SIGHUP as a request to stop, is parked for good (signals.c).
  */
 #define _GNU_SOURCE /* pthread_setattr_default_np */
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <time.h>
@@ -25,14 +29,23 @@
 #include "config.h"
 #include "log.h"
 #include "privs.h"
+#include "signals.h"
 #include "snapshot.h"
 #include "socket.h"
+#include "sockspec.h"
 
 #define DEFAULT_CONFIG "/etc/tlstrust/tlstrust.conf"
 /* Stack of libmilter's worker threads; the deepest callback needs under 8 KiB. */
 #define WORKER_STACK (256 * 1024)
+/* Seconds open sessions get to end after a stop. */
+#define STOP_GRACE 10
+/* Seconds for libmilter's signal thread to reach sigwait() after the start. */
+#define PARK_TIMEOUT 10
 
-static int sigpipe_fds[2] = {-1, -1};
+/* Wakes the main thread: a retired configuration to free, libmilter's state changed. */
+static int wake_fds[2] = {-1, -1};
+/* Set by the milter thread when smfi_main() has returned. */
+static atomic_bool milter_ended;
 /* The configuration's absolute path, reread on every reload; lives as long as the process. */
 static char *config_path;
 
@@ -46,23 +59,12 @@ static void usage(FILE *out)
                  "  -V         print the version and exit\n");
 }
 
-static void on_signal(int sig)
-{
-    unsigned char b = (unsigned char)sig;
-    int saved = errno;
-
-    /* A full pipe only means a reload is already queued. */
-    if (write(sigpipe_fds[1], &b, 1) < 0) {
-    }
-    errno = saved;
-}
-
-/* A retired configuration waits to be freed: wake the main thread (byte 0). */
-static void wake_reaper(void)
+/* A full pipe only means the main thread has a wake-up queued already. */
+static void wake_main(void)
 {
     unsigned char b = 0;
 
-    if (write(sigpipe_fds[1], &b, 1) < 0) {
+    if (write(wake_fds[1], &b, 1) < 0) {
     }
 }
 
@@ -72,7 +74,8 @@ static void *milter_thread(void *arg)
 
     *status = smfi_main();
     /* Wake the main thread if libmilter stopped on its own. */
-    on_signal(SIGTERM);
+    atomic_store(&milter_ended, true);
+    wake_main();
     return NULL;
 }
 
@@ -92,15 +95,70 @@ static void reload(void)
     tt_snapshot_install(cfg);
 }
 
-static bool write_pidfile(const char *path, char *err, size_t errsz)
+/*
+ * The pid file is root's: root's scripts trust it (kill -HUP "$(cat ...)").
+ * So it is created as root, before the switch to UserID, in a directory
+ * only root writes (/run/tlstrust), and the daemon never needs write access
+ * to it or its directory: a compromised daemon cannot point it at another
+ * process. It is opened here, before the drop, and the pid is written
+ * through that descriptor once it is final (after the fork when detaching;
+ * so a failed drop is still reported to whoever started us), then closed.
+ */
+static int open_pidfile(const char *path, bool *created, char *err, size_t errsz)
 {
-    FILE *f = fopen(path, "w");
+    /* O_NONBLOCK: a FIFO planted at the path must not hang the start. */
+    const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+    int fd = open(path, flags | O_CREAT | O_EXCL, 0644);
+    struct stat st;
 
-    if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0) {
+    *created = fd >= 0;
+    /* Readable by all, whatever the umask, as pid files are. */
+    if (*created && fchmod(fd, 0644) != 0) {
         snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
-        return false;
+        close(fd);
+        unlink(path);
+        return -1;
     }
-    return true;
+    if (fd < 0 && errno == EEXIST)
+        fd = open(path, flags); /* a stale one: overwritten once the pid is known */
+    if (fd < 0) {
+        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errsz, "PidFile %s: not a regular file", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static bool write_pidfile(int fd, const char *path, char *err, size_t errsz)
+{
+    char buf[32];
+    int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+    bool ok = ftruncate(fd, 0) == 0 && write(fd, buf, (size_t)n) == n;
+
+    if (!ok)
+        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
+    if (close(fd) != 0 && ok) {
+        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
+        ok = false;
+    }
+    return ok;
+}
+
+/*
+ * After the switch to UserID the daemon usually cannot remove the file
+ * from root's directory; it is then left, as OpenDKIM leaves its own, to
+ * the service manager (start-stop-daemon --remove-pidfile), and the next
+ * start overwrites it.
+ */
+static void remove_pidfile(const char *path)
+{
+    if (unlink(path) != 0 && errno != ENOENT)
+        tt_log(LOG_NOTICE, "PidFile %s left for the service manager to remove: %s", path,
+               strerror(errno));
 }
 
 static bool daemonize(char *err, size_t errsz)
@@ -130,6 +188,72 @@ static bool daemonize(char *err, size_t errsz)
     return true;
 }
 
+/* Reload on SIGHUP/SIGUSR1, once for a burst read together. false: stop on SIGTERM/SIGINT. */
+static bool take_signals(int sigfd)
+{
+    struct signalfd_siginfo si[16];
+    ssize_t n = read(sigfd, si, sizeof(si));
+    bool reload_wanted = false;
+    size_t i;
+
+    if (n < 0)
+        return errno == EINTR || errno == EAGAIN;
+    for (i = 0; i < (size_t)n / sizeof(si[0]); i++) {
+        if (si[i].ssi_signo == SIGTERM || si[i].ssi_signo == SIGINT)
+            return false;
+        reload_wanted = true;
+    }
+    if (reload_wanted)
+        reload();
+    return true;
+}
+
+/* Drain the wake-up pipe; free retired configurations. */
+static void take_wakeups(void)
+{
+    unsigned char buf[256];
+
+    while (read(wake_fds[0], buf, sizeof(buf)) > 0) {
+    }
+    tt_snapshot_reap();
+}
+
+/*
+ * The main thread's loop until a stop. Also the start-up check that
+ * libmilter's signal thread was parked (signals.c): without it a SIGHUP
+ * could stop the filter, so the filter stops instead of running that way.
+ * false if the filter had to stop for a failure.
+ */
+static bool serve_signals(int sigfd)
+{
+    time_t deadline = time(NULL) + PARK_TIMEOUT;
+
+    for (;;) {
+        struct pollfd pfd[2] = {{.fd = sigfd, .events = POLLIN},
+                                {.fd = wake_fds[0], .events = POLLIN}};
+        bool parked = tt_signals_milter_parked();
+        int r = poll(pfd, 2, parked ? -1 : 1000);
+
+        if (r < 0 && errno != EINTR) {
+            tt_log(LOG_ERR, "poll: %s", strerror(errno));
+            return false;
+        }
+        if (r > 0 && (pfd[1].revents & POLLIN) != 0)
+            take_wakeups();
+        if (atomic_load(&milter_ended))
+            return true;
+        if (r > 0 && (pfd[0].revents & POLLIN) != 0 && !take_signals(sigfd))
+            return true;
+        if (!parked && tt_signals_milter_parked())
+            tt_log(LOG_DEBUG, "libmilter's signal thread is parked");
+        else if (!parked && time(NULL) > deadline) {
+            tt_log(LOG_ERR, "libmilter's signal thread was not parked: a SIGHUP could stop "
+                            "the filter; stopping");
+            return false;
+        }
+    }
+}
+
 static int check_only(const struct tt_config *cfg)
 {
     tt_config_describe(cfg, stdout);
@@ -139,15 +263,13 @@ static int check_only(const struct tt_config *cfg)
 int main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG, *sock_override = NULL;
-    bool foreground = false, check = false;
+    bool foreground = false, check = false, pid_created = false;
     struct tt_config *cfg;
     char err[1024], host[256], *pidfile;
     uid_t uid = 0;
     gid_t gid = 0;
-    sigset_t block, old;
-    struct sigaction sa;
     pthread_t tid;
-    int opt, status = MI_FAILURE;
+    int opt, sigfd, pidfd = -1, status = MI_FAILURE;
 
     while ((opt = getopt(argc, argv, "c:p:fnVh")) != -1) {
         switch (opt) {
@@ -183,6 +305,11 @@ int main(int argc, char **argv)
     if (optind != argc) {
         usage(stderr);
         return EX_USAGE;
+    }
+    /* A bad -p is a configuration error like a bad Socket line. */
+    if (sock_override != NULL && !tt_sockspec_check(sock_override, err, sizeof(err))) {
+        fprintf(stderr, "tlstrust-milter: invalid socket '%s': %s\n", sock_override, err);
+        return EX_CONFIG;
     }
     /* Reloads reread this path after the daemon has changed to "/". */
     config_path = realpath(path, NULL);
@@ -222,6 +349,13 @@ int main(int argc, char **argv)
         tt_config_free(cfg);
         return r;
     }
+    /* Before any thread exists: each one, libmilter's too, inherits the mask. */
+    sigfd = tt_signals_block();
+    if (sigfd < 0) {
+        fprintf(stderr, "tlstrust-milter: cannot block signals: %s\n", strerror(errno));
+        tt_config_free(cfg);
+        return EX_OSERR;
+    }
     /* A daemon without a terminal can only log to syslog. */
     tt_log_open("tlstrust-milter", cfg->syslog || !foreground, cfg->facility);
     tt_log_set_level(cfg->log_level);
@@ -230,6 +364,12 @@ int main(int argc, char **argv)
         tt_callbacks_set_hostname(host);
     }
 
+    if (!tt_socket_safe_dir(cfg->socket, err, sizeof(err))) {
+        tt_log(LOG_ERR, "%s", err);
+        fprintf(stderr, "tlstrust-milter: %s\n", err);
+        tt_config_free(cfg);
+        return EX_NOPERM;
+    }
     if (!tt_socket_prepare(cfg->socket, err, sizeof(err))) {
         tt_log(LOG_ERR, "%s", err);
         fprintf(stderr, "tlstrust-milter: %s\n", err);
@@ -247,6 +387,7 @@ int main(int argc, char **argv)
         tt_config_free(cfg);
         return EX_SOFTWARE;
     }
+    /* bind() creates a unix socket file 0660: its mode is never changed by path. */
     umask(0117);
     if (smfi_opensocket(false) == MI_FAILURE) {
         fprintf(stderr, "tlstrust-milter: cannot listen on %s (in use, or no permission?)\n",
@@ -255,10 +396,25 @@ int main(int argc, char **argv)
         return EX_UNAVAILABLE;
     }
     umask(0027);
-    if (!tt_socket_secure(cfg->socket, uid, gid, cfg->user != NULL, err, sizeof(err)) ||
-        (cfg->user != NULL && !tt_privs_drop(cfg->user, uid, gid, err, sizeof(err)))) {
+    if (!tt_socket_secure(cfg->socket, uid, gid, cfg->user != NULL, err, sizeof(err))) {
         tt_log(LOG_ERR, "%s", err);
         fprintf(stderr, "tlstrust-milter: %s\n", err);
+        tt_config_free(cfg);
+        return EX_NOPERM;
+    }
+    if (cfg->pidfile != NULL) {
+        pidfd = open_pidfile(cfg->pidfile, &pid_created, err, sizeof(err));
+        if (pidfd < 0)
+            tt_log(LOG_WARNING, "%s", err);
+    }
+    if (cfg->user != NULL && !tt_privs_drop(cfg->user, uid, gid, err, sizeof(err))) {
+        tt_log(LOG_ERR, "%s", err);
+        fprintf(stderr, "tlstrust-milter: %s\n", err);
+        if (pidfd >= 0) {
+            close(pidfd);
+            if (pid_created)
+                unlink(cfg->pidfile);
+        }
         tt_config_free(cfg);
         return EX_NOPERM;
     }
@@ -266,30 +422,22 @@ int main(int argc, char **argv)
         tt_log(LOG_ERR, "%s", err);
         return EX_OSERR;
     }
-    if (cfg->pidfile != NULL && !write_pidfile(cfg->pidfile, err, sizeof(err)))
+    if (pidfd >= 0 && !write_pidfile(pidfd, cfg->pidfile, err, sizeof(err)))
         tt_log(LOG_WARNING, "%s", err);
 
-    if (pipe(sigpipe_fds) != 0) {
+    if (pipe2(wake_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
         tt_log(LOG_ERR, "pipe: %s", strerror(errno));
         return EX_OSERR;
     }
-    fcntl(sigpipe_fds[1], F_SETFL, O_NONBLOCK);
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGHUP, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    tt_signals_on_park(wake_main);
 
     tt_log(LOG_NOTICE,
            "tlstrust-milter %s starting on %s: %zu trusted network(s), %zu table entries",
            TLSTRUST_VERSION, cfg->socket, cfg->trust.nnets, tt_table_count(cfg->table));
     pidfile = cfg->pidfile != NULL ? strdup(cfg->pidfile) : NULL;
     tt_snapshot_install(cfg);
-    tt_snapshot_set_reaper(
-        wake_reaper); /* cfg now belongs to the snapshot and may be freed on reload */
+    /* cfg now belongs to the snapshot and may be freed on reload */
+    tt_snapshot_set_reaper(wake_main);
 
     /*
      * libmilter starts and ends worker threads all the time and gives them
@@ -309,38 +457,28 @@ int main(int argc, char **argv)
         }
     }
 
-    /* Only this thread takes the signals; libmilter's threads inherit them blocked. */
-    sigemptyset(&block);
-    sigaddset(&block, SIGHUP);
-    sigaddset(&block, SIGUSR1);
-    sigaddset(&block, SIGTERM);
-    sigaddset(&block, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &block, &old);
     if (pthread_create(&tid, NULL, milter_thread, &status) != 0) {
         tt_log(LOG_ERR, "cannot start the milter thread");
         return EX_OSERR;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-
-    for (;;) {
-        unsigned char sig;
-        ssize_t n = read(sigpipe_fds[0], &sig, 1);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0 || sig == SIGTERM || sig == SIGINT)
-            break;
-        if (sig == 0)
-            tt_snapshot_reap();
-        else
-            reload();
-    }
+    if (!serve_signals(sigfd))
+        status = MI_FAILURE;
     tt_log(LOG_NOTICE, "stopping");
     smfi_stop();
     pthread_join(tid, NULL);
-    tt_snapshot_clear();
     if (pidfile != NULL)
-        unlink(pidfile);
+        remove_pidfile(pidfile);
+    /*
+     * libmilter's listener returns without waiting for the sessions it
+     * started, and they use the configuration and OpenSSL: give them time
+     * to end, and never free either under one. If some are still open,
+     * end without the exit handlers (OpenSSL's cleanup among them).
+     */
+    if (!tt_snapshot_wait_unused(STOP_GRACE)) {
+        tt_log(LOG_WARNING, "sessions still open after %d s; ending them", STOP_GRACE);
+        _exit(status == MI_SUCCESS ? EX_OK : EX_SOFTWARE);
+    }
+    tt_snapshot_reap();
     free(pidfile);
     free(config_path);
     return status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;

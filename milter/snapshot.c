@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <time.h>
 
 struct tt_snapshot {
     struct tt_config *cfg;
@@ -18,6 +19,9 @@ struct tt_snapshot {
 };
 
 static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Signalled when the last reference a session holds is put. */
+static pthread_cond_t unused_cond = PTHREAD_COND_INITIALIZER;
+static unsigned long held; /* references taken with tt_snapshot_get and not yet put */
 static struct tt_snapshot *current;
 static struct tt_snapshot *retired; /* waiting for tt_snapshot_reap() */
 static void (*reaper_notify)(void);
@@ -95,8 +99,10 @@ struct tt_snapshot *tt_snapshot_get(void)
 
     pthread_mutex_lock(&snap_lock);
     s = current;
-    if (s != NULL)
+    if (s != NULL) {
         s->refs++;
+        held++;
+    }
     pthread_mutex_unlock(&snap_lock);
     return s;
 }
@@ -111,6 +117,8 @@ void tt_snapshot_put(struct tt_snapshot *s)
         return;
     pthread_mutex_lock(&snap_lock);
     release_locked(s, &old_cfg, &old_s, &notify);
+    if (--held == 0)
+        pthread_cond_broadcast(&unused_cond);
     pthread_mutex_unlock(&snap_lock);
     free_outside(old_cfg, old_s, notify);
 }
@@ -120,17 +128,17 @@ const struct tt_config *tt_snapshot_config(const struct tt_snapshot *s)
     return s->cfg;
 }
 
-void tt_snapshot_clear(void)
+bool tt_snapshot_wait_unused(unsigned seconds)
 {
-    struct tt_snapshot *old_s = NULL;
-    struct tt_config *old_cfg = NULL;
-    bool notify = false;
+    struct timespec deadline;
+    bool unused;
 
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += seconds;
     pthread_mutex_lock(&snap_lock);
-    release_locked(current, &old_cfg, &old_s, &notify);
-    current = NULL;
-    reaper_notify = NULL;
+    while (held > 0 && pthread_cond_timedwait(&unused_cond, &snap_lock, &deadline) == 0) {
+    }
+    unused = held == 0;
     pthread_mutex_unlock(&snap_lock);
-    free_outside(old_cfg, old_s, false);
-    tt_snapshot_reap();
+    return unused;
 }

@@ -6,6 +6,8 @@
 #ifndef TT_SNAPSHOT_H
 #define TT_SNAPSHOT_H
 
+#include <stdbool.h>
+
 #include "config.h"
 
 struct tt_snapshot;
@@ -16,8 +18,12 @@ void tt_snapshot_install(struct tt_config *cfg);
 struct tt_snapshot *tt_snapshot_get(void);
 void tt_snapshot_put(struct tt_snapshot *s);
 const struct tt_config *tt_snapshot_config(const struct tt_snapshot *s);
-/* Drop the configuration in force at shutdown. */
-void tt_snapshot_clear(void);
+/*
+ * At shutdown: wait up to seconds until no session holds a reference.
+ * false if some still do. The configuration in force stays installed (a
+ * session libmilter accepted just before the stop may still take it).
+ */
+bool tt_snapshot_wait_unused(unsigned seconds);
 
 /*
  * Hand the freeing of retired configurations to one thread: once notify

@@ -3,11 +3,21 @@
  * file, including one a running instance is serving; we probe it first and
  * unlink only a dead one. inet sockets are probed the same way so that the
  * message names the real cause.
+ *
+ * A unix socket file is then secured without ever following a link: the
+ * directory must not let other users replace it, bind() creates it with
+ * mode 0660 (main sets the umask), and the owner is changed through an
+ * O_PATH descriptor of the very file found at the path, once it is proven
+ * to be the socket we just created (see tt_socket_secure).
  */
+#define _GNU_SOURCE /* O_PATH, AT_EMPTY_PATH */
 #include "socket.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -84,6 +94,41 @@ static int probe_inet(const char *spec)
     return found;
 }
 
+/*
+ * Whoever can write the socket's directory can replace the socket (the MTA
+ * would then talk to an impostor) or plant links at its path. Accept only a
+ * directory that group and others cannot write, or a sticky one (as /tmp),
+ * where they cannot remove or rename our file.
+ */
+bool tt_socket_safe_dir(const char *spec, char *err, size_t errsz)
+{
+    const char *path = tt_socket_unix_path(spec);
+    char copy[PATH_MAX];
+    const char *dir;
+    struct stat st;
+
+    if (path == NULL)
+        return true;
+    snprintf(copy, sizeof(copy), "%s", path);
+    dir = dirname(copy);
+    if (stat(dir, &st) != 0) {
+        snprintf(err, errsz, "socket directory %s: %s", dir, strerror(errno));
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        snprintf(err, errsz, "socket directory %s is not a directory", dir);
+        return false;
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (st.st_mode & S_ISVTX) == 0) {
+        snprintf(err, errsz,
+                 "socket directory %s is writable by group or others: other users could "
+                 "replace the socket; use a directory only root or UserID can write",
+                 dir);
+        return false;
+    }
+    return true;
+}
+
 bool tt_socket_prepare(const char *spec, char *err, size_t errsz)
 {
     const char *path = tt_socket_unix_path(spec);
@@ -125,21 +170,71 @@ bool tt_socket_prepare(const char *spec, char *err, size_t errsz)
     }
 }
 
+#define SOCKET_MODE 0660
+
+/* A socket with one link and our uid: the file bind() just created, not a planted one. */
+static bool created_by_us(const struct stat *st)
+{
+    return S_ISSOCK(st->st_mode) && st->st_nlink == 1 && st->st_uid == geteuid();
+}
+
+/*
+ * chown(path) and chmod(path) follow a symbolic link, and act on whatever a
+ * hard link at the path points to: if the file were swapped between bind()
+ * and here, root would hand the target to UserID. fchown() on the
+ * listening descriptor does not help either: on Linux it changes the
+ * socket's sockfs inode, not the file. So the path itself is opened with
+ * O_PATH | O_NOFOLLOW (a symlink is opened as a symlink, never followed),
+ * that descriptor is checked to be a socket with one link that we created,
+ * and fchownat(AT_EMPTY_PATH) changes the owner of that inode only. No
+ * chmod: bind() already created the file 0660 under main's umask, and any
+ * other mode (a default ACL on the directory) is refused. Afterwards the
+ * path must still name the same inode.
+ */
+static bool secure_fd(int fd, const char *path, uid_t uid, gid_t gid, bool chown_it, char *err,
+                      size_t errsz)
+{
+    struct stat st, now;
+
+    if (fstat(fd, &st) != 0 || !created_by_us(&st)) {
+        snprintf(err, errsz,
+                 "%s is not the socket just created (a link, or replaced); not "
+                 "touching it",
+                 path);
+        return false;
+    }
+    if ((st.st_mode & 07777) != SOCKET_MODE) {
+        snprintf(err, errsz, "socket %s has mode %03o, not %03o (a default ACL on its directory?)",
+                 path, (unsigned)(st.st_mode & 07777), SOCKET_MODE);
+        return false;
+    }
+    if (chown_it && fchownat(fd, "", uid, gid, AT_EMPTY_PATH) != 0) {
+        snprintf(err, errsz, "chown %s: %s", path, strerror(errno));
+        return false;
+    }
+    if (fstat(fd, &st) != 0 || lstat(path, &now) != 0 || st.st_dev != now.st_dev ||
+        st.st_ino != now.st_ino) {
+        snprintf(err, errsz, "socket %s was replaced while being secured", path);
+        return false;
+    }
+    return true;
+}
+
 bool tt_socket_secure(const char *spec, uid_t uid, gid_t gid, bool chown_it, char *err,
                       size_t errsz)
 {
     const char *path = tt_socket_unix_path(spec);
+    int fd;
+    bool ok;
 
     if (path == NULL)
         return true;
-    if (chown_it && chown(path, uid, gid) != 0) {
-        snprintf(err, errsz, "chown %s: %s", path, strerror(errno));
+    fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errsz, "socket %s: %s", path, strerror(errno));
         return false;
     }
-    /* The MTA reaches the socket through the group (e.g. add postfix to it). */
-    if (chmod(path, 0660) != 0) {
-        snprintf(err, errsz, "chmod %s: %s", path, strerror(errno));
-        return false;
-    }
-    return true;
+    ok = secure_fd(fd, path, uid, gid, chown_it, err, errsz);
+    close(fd);
+    return ok;
 }

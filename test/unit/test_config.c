@@ -106,7 +106,7 @@ static void errors(void **state)
                  "bad.conf:3: unknown key 'BogusKey'");
     expect_error("Socket inet:1@127.0.0.1\nSocket inet:2@127.0.0.1\n",
                  "bad.conf:2: Socket given twice (first at line 1)");
-    expect_error("Socket tcp:25\n", "bad.conf:1: Socket must be");
+    expect_error("Socket tcp:25\n", "bad.conf:1: invalid socket 'tcp:25': expected inet:PORT@ADDR");
     expect_error("DefaultAction drop\n", "DefaultAction must be");
     expect_error("AuthResults maybe\n", "AuthResults must be yes or no");
     expect_error("AuthservID a;b\n", "AuthservID must be");
