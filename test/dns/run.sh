@@ -22,11 +22,13 @@ trap cleanup EXIT
 command -v ldns-testns >/dev/null || { echo "ldns-testns not found (package ldnsutils)"; exit 1; }
 # ldns-testns binds the wildcard address; the daemon under test is configured
 # with DnsResolver 127.0.0.1@PORT, so every query stays on loopback.
-# ldns-testns -r sometimes picks a port it cannot bind ("bind(): Invalid
-# argument") and exits: try again with another random port.
+# The port is ours to pick: ldns-testns -r seeds its choice with the time,
+# so two tests started in the same second (ctest -j2) drew the same port and
+# the second failed all its tries within that second. A port that turns out
+# to be taken makes ldns-testns exit: try another.
 port=""
-for _ in 1 2 3 4 5; do
-    ldns-testns -v -r "$here/answers.data" >"$dir/testns.log" 2>&1 &
+for _ in 1 2 3 4 5 6 7 8; do
+    ldns-testns -v -p $((20000 + RANDOM % 40000)) "$here/answers.data" >"$dir/testns.log" 2>&1 &
     testns=$!
     for _ in $(seq 1 50); do
         port=$(sed -n 's/^Listening on port \([0-9]*\).*/\1/p' "$dir/testns.log" | head -1)

@@ -245,12 +245,14 @@ lab_milter_reload() {
 # do otherwise), but the milter only ever asks 127.0.0.1@LAB_DNS_PORT.
 # -v logs each query to LAB_DNS_LOG. Stopped by lab_cleanup.
 lab_dns_start() {
-    local i attempt pid
+    local i attempt pid port
     command -v ldns-testns >/dev/null || lab_die "ldns-testns not found (package ldnsutils)"
     LAB_DNS_LOG=$LAB_DIR/ldns-testns.log
-    # -r sometimes picks a port it cannot bind and exits: try another.
+    # Our own free port: ldns-testns -r seeds its pick with the time, so two
+    # starts in one second draw the same port. A taken port ends it: retry.
     for ((attempt = 0; attempt < 5; attempt++)); do
-        ldns-testns -v -r "$1" >"$LAB_DNS_LOG" 2>&1 &
+        port=$(lab_free_port)
+        ldns-testns -v -p "$port" "$1" >"$LAB_DNS_LOG" 2>&1 &
         pid=$!
         LAB_PIDS+=("$pid")
         for ((i = 0; i < 50; i++)); do
