@@ -5,14 +5,18 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <syslog.h>
 
 #include "address.h"
 #include "lines.h"
@@ -26,7 +30,7 @@ struct cparser {
     const char *file;
     char *dir; /* directory of file, for relative paths */
     unsigned int line;
-    unsigned int seen[32]; /* line where each single-valued key was set */
+    unsigned int seen[40]; /* line where each single-valued key was set, by key */
     char *err;
     size_t errsz;
     time_t now;
@@ -287,199 +291,374 @@ static bool set_sender_req(struct cparser *p, const char *v)
     return true;
 }
 
-enum key_id {
-    K_SOCKET,
-    K_TRUSTEDNETWORK,
-    K_DOMAINTABLE,
-    K_DEFAULTACTION,
-    K_AUTHSERVID,
-    K_TAGHEADER,
-    K_AUTHRESULTS,
-    K_INTERNALHOSTS,
-    K_USERID,
-    K_PIDFILE,
-    K_LOGLEVEL,
-    K_SYSLOG,
-    K_SYSLOGFACILITY,
-    K_ONERROR,
-    K_MTADIALECT,
-    K_DNSRESOLVER,
-    K_DNSTIMEOUT,
-    K_DNSRETRIES,
-    K_DNSCACHESIZE,
-    K_POLICYZONE,
-    K_POLICYZONEDEPTH,
-    K_POLICYZONEREQUIREDNSSEC,
-    K_DNSSENDERSIGNALS,
-    K_DNSSENDERREQUIREMENT,
-    K_DNSSENDERACTION,
-    K_ONDNSERROR,
-    K_DNSQUERYBUDGET,
+/* ---------------------------------------------------------------- printers */
+
+static void print_socket(const struct tt_config *c, const char *name, FILE *out)
+{
+    fprintf(out, "%s %s\n", name, c->socket);
+}
+
+static void print_networks(const struct tt_config *c, const char *name, FILE *out)
+{
+    size_t i;
+
+    if (c->trust.nnets == 0)
+        fprintf(out, "%s\n", name); /* unset: the key alone, as -d prints it */
+
+    for (i = 0; i < c->trust.nnets; i++)
+        fprintf(out, "%s %s %s\n", name, c->trust.nets[i].name, c->trust.nets[i].file);
+}
+
+static void print_internal(const struct tt_config *c, const char *name, FILE *out)
+{
+    char a[INET6_ADDRSTRLEN];
+    size_t i;
+
+    if (c->ninternal == 0)
+        fprintf(out, "%s\n", name); /* unset: the key alone, as -d prints it */
+
+    for (i = 0; i < c->ninternal; i++) {
+        const struct tt_cidr *n = &c->internal[i];
+
+        inet_ntop(n->family, n->addr, a, sizeof(a));
+        fprintf(out, "%s %s/%u\n", name, a, n->bits);
+    }
+}
+
+static void print_resolvers(const struct tt_config *c, const char *name, FILE *out)
+{
+    char host[NI_MAXHOST], port[NI_MAXSERV];
+    size_t i;
+
+    if (c->dns_conf.nservers == 0)
+        fprintf(out, "%s\n", name); /* unset: the key alone, as -d prints it */
+
+    for (i = 0; i < c->dns_conf.nservers; i++)
+        if (getnameinfo((const struct sockaddr *)&c->dns_conf.servers[i], c->dns_conf.server_len[i],
+                        host, sizeof(host), port, sizeof(port),
+                        NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+            fprintf(out, "%s %s@%s\n", name, host, port);
+}
+
+static void print_timeout(const struct tt_config *c, const char *name, FILE *out)
+{
+    if (c->dns_conf.timeout_ms % 1000 == 0)
+        fprintf(out, "%s %ds\n", name, c->dns_conf.timeout_ms / 1000);
+    else
+        fprintf(out, "%s %dms\n", name, c->dns_conf.timeout_ms);
+}
+
+static void print_zones(const struct tt_config *c, const char *name, FILE *out)
+{
+    size_t i;
+
+    if (c->nzones == 0)
+        fprintf(out, "%s\n", name); /* unset: the key alone, as -d prints it */
+
+    for (i = 0; i < c->nzones; i++)
+        fprintf(out, "%s %s %s\n", name, c->zones[i].network, c->zones[i].zone);
+}
+
+static void print_sender_req(const struct tt_config *c, const char *name, FILE *out)
+{
+    fprintf(out, "%s %s%s%s\n", name, tt_req_name(c->sender_req),
+            c->sender_network != NULL ? ":" : "",
+            c->sender_network != NULL ? c->sender_network : "");
+}
+
+/* ---------------------------------------------------------------- the key table */
+
+/*
+ * Every key of tlstrust.conf, typed, with its default, as OpenDKIM's and
+ * OpenARC's configuration tables do. The parser, the defaults, the
+ * duplicate check, -n -v and -d all read this one table.
+ */
+enum key_type {
+    KT_STRING, /* char *, checked by ok() when given */
+    KT_PATH,   /* char *, relative to the configuration's directory */
+    KT_BOOL,   /* yes|no|true|false|1|0 */
+    KT_INT,    /* a whole number from min to max */
+    KT_CHOICE, /* one of choices[], stored as its value */
+    KT_CUSTOM, /* set() parses, print() writes the effective value(s) */
 };
 
-static const struct {
+struct choice {
     const char *name;
-    enum key_id id;
-    bool repeatable;
-} keys[] = {
-    {"Socket", K_SOCKET, false},
-    {"TrustedNetwork", K_TRUSTEDNETWORK, true},
-    {"DomainTable", K_DOMAINTABLE, false},
-    {"DefaultAction", K_DEFAULTACTION, false},
-    {"AuthservID", K_AUTHSERVID, false},
-    {"TagHeader", K_TAGHEADER, false},
-    {"AuthResults", K_AUTHRESULTS, false},
-    {"InternalHosts", K_INTERNALHOSTS, true},
-    {"UserID", K_USERID, false},
-    {"PidFile", K_PIDFILE, false},
-    {"LogLevel", K_LOGLEVEL, false},
-    {"Syslog", K_SYSLOG, false},
-    {"SyslogFacility", K_SYSLOGFACILITY, false},
-    {"OnError", K_ONERROR, false},
-    {"MTADialect", K_MTADIALECT, false},
-    {"DnsResolver", K_DNSRESOLVER, true},
-    {"DnsTimeout", K_DNSTIMEOUT, false},
-    {"DnsRetries", K_DNSRETRIES, false},
-    {"DnsCacheSize", K_DNSCACHESIZE, false},
-    {"PolicyZone", K_POLICYZONE, true},
-    {"PolicyZoneDepth", K_POLICYZONEDEPTH, false},
-    {"PolicyZoneRequireDNSSEC", K_POLICYZONEREQUIREDNSSEC, false},
-    {"DnsSenderSignals", K_DNSSENDERSIGNALS, false},
-    {"DnsSenderRequirement", K_DNSSENDERREQUIREMENT, false},
-    {"DnsSenderAction", K_DNSSENDERACTION, false},
-    {"OnDnsError", K_ONDNSERROR, false},
-    {"DnsQueryBudget", K_DNSQUERYBUDGET, false},
+    int value;
 };
 
-static bool apply(struct cparser *p, enum key_id id, const char *name, const char *v)
+struct key {
+    const char *name;
+    enum key_type type;
+    bool repeatable;
+    size_t off, size; /* the field in struct tt_config */
+    long min, max;
+    const struct choice *choices;
+    const char *dflt; /* NULL: unset */
+    bool (*ok)(const char *v);
+    const char *what; /* what a value must be, for the error message */
+    bool (*set)(struct cparser *p, const char *v);
+    void (*print)(const struct tt_config *c, const char *name, FILE *out);
+};
+
+static const struct choice actions[] = {{"defer", TT_ACTION_DEFER},
+                                        {"reject", TT_ACTION_REJECT},
+                                        {"monitor", TT_ACTION_MONITOR},
+                                        {NULL, 0}};
+static const struct choice log_levels[] = {
+    {"error", LOG_ERR},   {"warning", LOG_WARNING}, {"notice", LOG_NOTICE}, {"info", LOG_INFO},
+    {"debug", LOG_DEBUG}, {"err", LOG_ERR},         {"warn", LOG_WARNING},  {NULL, 0}};
+static const struct choice facilities[] = {{"mail", LOG_MAIL},
+                                           {"daemon", LOG_DAEMON},
+                                           {"local0", LOG_LOCAL0},
+                                           {"local1", LOG_LOCAL1},
+                                           {"local2", LOG_LOCAL2},
+                                           {"local3", LOG_LOCAL3},
+                                           {"local4", LOG_LOCAL4},
+                                           {"local5", LOG_LOCAL5},
+                                           {"local6", LOG_LOCAL6},
+                                           {"local7", LOG_LOCAL7},
+                                           {NULL, 0}};
+static const struct choice on_error[] = {{"tempfail", 0}, {"accept", 1}, {NULL, 0}};
+static const struct choice dialects[] = {{"auto", TT_DIALECT_AUTO},
+                                         {"postfix", TT_DIALECT_POSTFIX},
+                                         {"sendmail", TT_DIALECT_SENDMAIL},
+                                         {NULL, 0}};
+static const struct choice on_dns_error[] = {{"tempfail", 0}, {"ignore", 1}, {NULL, 0}};
+
+#define XSTR(x) #x
+#define STR(x) XSTR(x)
+#define FIELD(f) offsetof(struct tt_config, f), sizeof(((struct tt_config *)0)->f)
+#define NOFIELD 0, 0
+
+static bool add_resolver(struct cparser *p, const char *v);
+static bool set_timeout(struct cparser *p, const char *v);
+
+static const struct key keys[] = {
+    {"Socket", KT_CUSTOM, false, NOFIELD, 0, 0, NULL, TT_DEFAULT_SOCKET, NULL, NULL, set_socket,
+     print_socket},
+    {"TrustedNetwork", KT_CUSTOM, true, NOFIELD, 0, 0, NULL, NULL, NULL, NULL, add_network,
+     print_networks},
+    {"DomainTable", KT_PATH, false, FIELD(table_path), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"DefaultAction", KT_CHOICE, false, FIELD(default_action), 0, 0, actions, "defer", NULL, NULL,
+     NULL, NULL},
+    {"AuthservID", KT_STRING, false, FIELD(authserv_id), 0, 0, NULL, NULL, valid_authserv,
+     "a host-name-like token", NULL, NULL},
+    {"TagHeader", KT_STRING, false, FIELD(tag_header), 0, 0, NULL, TT_DEFAULT_TAG,
+     valid_header_name, "a valid header field name", NULL, NULL},
+    {"AuthResults", KT_BOOL, false, FIELD(auth_results), 0, 0, NULL, "no", NULL, NULL, NULL, NULL},
+    {"InternalHosts", KT_CUSTOM, true, NOFIELD, 0, 0, NULL, NULL, NULL, NULL, add_internal,
+     print_internal},
+    {"UserID", KT_STRING, false, FIELD(user), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"PidFile", KT_PATH, false, FIELD(pidfile), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"LogLevel", KT_CHOICE, false, FIELD(log_level), 0, 0, log_levels, "info", NULL, NULL, NULL,
+     NULL},
+    {"Syslog", KT_BOOL, false, FIELD(syslog), 0, 0, NULL, "yes", NULL, NULL, NULL, NULL},
+    {"SyslogFacility", KT_CHOICE, false, FIELD(facility), 0, 0, facilities, "mail", NULL, NULL,
+     NULL, NULL},
+    {"OnError", KT_CHOICE, false, FIELD(on_error_accept), 0, 0, on_error, "tempfail", NULL, NULL,
+     NULL, NULL},
+    {"MTADialect", KT_CHOICE, false, FIELD(dialect), 0, 0, dialects, "auto", NULL, NULL, NULL,
+     NULL},
+    {"DnsResolver", KT_CUSTOM, true, NOFIELD, 0, 0, NULL, NULL, NULL, NULL, add_resolver,
+     print_resolvers},
+    {"DnsTimeout", KT_CUSTOM, false, NOFIELD, 0, 0, NULL, "2s", NULL, NULL, set_timeout,
+     print_timeout},
+    {"DnsRetries", KT_INT, false, FIELD(dns_conf.retries), 0, 10, NULL, "1", NULL, NULL, NULL,
+     NULL},
+    {"DnsCacheSize", KT_INT, false, FIELD(dns_conf.cache_size), 1, 10000000, NULL, "10000", NULL,
+     NULL, NULL, NULL},
+    {"PolicyZone", KT_CUSTOM, true, NOFIELD, 0, 0, NULL, NULL, NULL, NULL, add_zone, print_zones},
+    {"PolicyZoneDepth", KT_INT, false, FIELD(zone_depth), 1, 10, NULL, STR(TT_DEFAULT_ZONE_DEPTH),
+     NULL, NULL, NULL, NULL},
+    {"PolicyZoneRequireDNSSEC", KT_BOOL, false, FIELD(zone_require_dnssec), 0, 0, NULL, "yes", NULL,
+     NULL, NULL, NULL},
+    {"DnsSenderSignals", KT_BOOL, false, FIELD(sender_signals), 0, 0, NULL, "no", NULL, NULL, NULL,
+     NULL},
+    {"DnsSenderRequirement", KT_CUSTOM, false, NOFIELD, 0, 0, NULL, "encrypt", NULL, NULL,
+     set_sender_req, print_sender_req},
+    {"DnsSenderAction", KT_CHOICE, false, FIELD(sender_action), 0, 0, actions, "monitor", NULL,
+     NULL, NULL, NULL},
+    {"OnDnsError", KT_CHOICE, false, FIELD(on_dns_error_ignore), 0, 0, on_dns_error, "tempfail",
+     NULL, NULL, NULL, NULL},
+    {"DnsQueryBudget", KT_INT, false, FIELD(dns_budget), 1, 100, NULL, STR(TT_DEFAULT_DNS_BUDGET),
+     NULL, NULL, NULL, NULL},
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static bool add_resolver(struct cparser *p, const char *v)
+{
+    char e[300];
+
+    return tt_dns_conf_add_server(&p->c->dns_conf, v, e, sizeof(e)) ||
+           cfail(p, "DnsResolver: %s", e);
+}
+
+static bool set_timeout(struct cparser *p, const char *v)
+{
+    long ms = parse_timeout_ms(v);
+
+    if (ms < 0)
+        return cfail(p, "DnsTimeout must be seconds (1 to 30) or 100ms to 30000ms");
+    p->c->dns_conf.timeout_ms = (int)ms;
+    return true;
+}
+
+/* Integer fields come in three sizes: bool, int (and enums) and size_t. */
+static void store_int(struct tt_config *c, const struct key *k, long v)
+{
+    void *f = (char *)c + k->off;
+
+    if (k->size == sizeof(bool))
+        *(bool *)f = v != 0;
+    else if (k->size == sizeof(int))
+        *(int *)f = (int)v;
+    else
+        *(size_t *)f = (size_t)v;
+}
+
+static long load_int(const struct tt_config *c, const struct key *k)
+{
+    const void *f = (const char *)c + k->off;
+
+    if (k->size == sizeof(bool))
+        return *(const bool *)f;
+    if (k->size == sizeof(int))
+        return *(const int *)f;
+    return (long)*(const size_t *)f;
+}
+
+/* An alias ("warn" for "warning") is accepted but not advertised. */
+static bool is_alias(const struct choice *ch, size_t i)
+{
+    size_t j;
+
+    for (j = 0; j < i; j++)
+        if (ch[j].value == ch[i].value)
+            return true;
+    return false;
+}
+
+/* "defer, reject or monitor" */
+static void list_choices(const struct choice *ch, char *buf, size_t bufsz)
+{
+    size_t i, n = 0, total = 0, used = 0;
+
+    for (i = 0; ch[i].name != NULL; i++)
+        total += !is_alias(ch, i);
+    buf[0] = '\0';
+    for (i = 0; ch[i].name != NULL && n < bufsz; i++) {
+        if (is_alias(ch, i))
+            continue;
+        used++;
+        n += (size_t)snprintf(buf + n, bufsz - n, "%s%s",
+                              used == 1       ? ""
+                              : used == total ? " or "
+                                              : ", ",
+                              ch[i].name);
+    }
+}
+
+static bool set_key(struct cparser *p, const struct key *k, const char *v)
 {
     struct tt_config *c = p->c;
-    int i;
+    char **str = (char **)((char *)c + k->off);
+    char buf[256];
+    long n;
+    int b;
+    size_t i;
 
-    switch (id) {
-    case K_SOCKET:
-        return set_socket(p, v);
-    case K_TRUSTEDNETWORK:
-        return add_network(p, v);
-    case K_DOMAINTABLE:
-        free(c->table_path);
-        c->table_path = resolve_path(p, v);
-        return c->table_path != NULL || cfail(p, "out of memory");
-    case K_DEFAULTACTION:
-        if ((i = tt_action_from_name(v)) < 0)
-            return cfail(p, "DefaultAction must be defer, reject or monitor");
-        c->default_action = (enum tt_action)i;
+    switch (k->type) {
+    case KT_STRING:
+        if (k->ok != NULL && !k->ok(v))
+            return cfail(p, "%s must be %s, not '%s'", k->name, k->what, v);
+        return set_string(p, str, v);
+    case KT_PATH:
+        free(*str);
+        *str = resolve_path(p, v);
+        return *str != NULL || cfail(p, "out of memory");
+    case KT_BOOL:
+        if ((b = parse_bool(v)) < 0)
+            return cfail(p, "%s must be yes or no", k->name);
+        store_int(c, k, b);
         return true;
-    case K_AUTHSERVID:
-        if (!valid_authserv(v))
-            return cfail(p, "AuthservID must be a host-name-like token");
-        return set_string(p, &c->authserv_id, v);
-    case K_TAGHEADER:
-        if (!valid_header_name(v))
-            return cfail(p, "TagHeader '%s' is not a valid header field name", v);
-        return set_string(p, &c->tag_header, v);
-    case K_AUTHRESULTS:
-    case K_SYSLOG:
-        if ((i = parse_bool(v)) < 0)
-            return cfail(p, "%s must be yes or no", name);
-        if (id == K_AUTHRESULTS)
-            c->auth_results = i;
-        else
-            c->syslog = i;
+    case KT_INT:
+        if ((n = parse_number(v, k->min, k->max)) < 0)
+            return cfail(p, "%s must be a number from %ld to %ld", k->name, k->min, k->max);
+        store_int(c, k, n);
         return true;
-    case K_INTERNALHOSTS:
-        return add_internal(p, v);
-    case K_USERID:
-        return set_string(p, &c->user, v);
-    case K_PIDFILE:
-        free(c->pidfile);
-        c->pidfile = resolve_path(p, v);
-        return c->pidfile != NULL || cfail(p, "out of memory");
-    case K_LOGLEVEL:
-        if ((c->log_level = tt_log_level_from_name(v)) < 0)
-            return cfail(p, "LogLevel must be error, warning, notice, info or debug");
-        return true;
-    case K_SYSLOGFACILITY:
-        if ((c->facility = tt_log_facility_from_name(v)) < 0)
-            return cfail(p, "SyslogFacility must be mail, daemon or local0..local7");
-        return true;
-    case K_ONERROR:
-        if (strcasecmp(v, "tempfail") != 0 && strcasecmp(v, "accept") != 0)
-            return cfail(p, "OnError must be tempfail or accept");
-        c->on_error_accept = strcasecmp(v, "accept") == 0;
-        return true;
-    case K_MTADIALECT:
-        if (strcasecmp(v, "auto") == 0)
-            c->dialect = TT_DIALECT_AUTO;
-        else if (strcasecmp(v, "postfix") == 0)
-            c->dialect = TT_DIALECT_POSTFIX;
-        else if (strcasecmp(v, "sendmail") == 0)
-            c->dialect = TT_DIALECT_SENDMAIL;
-        else
-            return cfail(p, "MTADialect must be auto, postfix or sendmail");
-        return true;
-    case K_DNSRESOLVER: {
-        char e[300];
+    case KT_CHOICE:
+        for (i = 0; k->choices[i].name != NULL; i++)
+            if (strcasecmp(v, k->choices[i].name) == 0) {
+                store_int(c, k, k->choices[i].value);
+                return true;
+            }
+        list_choices(k->choices, buf, sizeof(buf));
+        return cfail(p, "%s must be %s", k->name, buf);
+    case KT_CUSTOM:
+        return k->set(p, v);
+    }
+    return cfail(p, "internal error: key type");
+}
 
-        return tt_dns_conf_add_server(&c->dns_conf, v, e, sizeof(e)) ||
-               cfail(p, "DnsResolver: %s", e);
-    }
-    case K_DNSTIMEOUT: {
-        long ms = parse_timeout_ms(v);
+static void print_key(const struct tt_config *c, const struct key *k, FILE *out)
+{
+    const char *s;
+    long v;
+    size_t i;
 
-        if (ms < 0)
-            return cfail(p, "DnsTimeout must be seconds (1 to 30) or 100ms to 30000ms");
-        c->dns_conf.timeout_ms = (int)ms;
-        return true;
+    switch (k->type) {
+    case KT_STRING:
+    case KT_PATH:
+        s = *(char *const *)((const char *)c + k->off);
+        fprintf(out, "%s%s%s\n", k->name, s != NULL ? " " : "", s != NULL ? s : "");
+        return;
+    case KT_BOOL:
+        fprintf(out, "%s %s\n", k->name, load_int(c, k) ? "yes" : "no");
+        return;
+    case KT_INT:
+        fprintf(out, "%s %ld\n", k->name, load_int(c, k));
+        return;
+    case KT_CHOICE:
+        v = load_int(c, k);
+        for (i = 0; k->choices[i].name != NULL; i++)
+            if (k->choices[i].value == v)
+                break;
+        fprintf(out, "%s %s\n", k->name, k->choices[i].name != NULL ? k->choices[i].name : "?");
+        return;
+    case KT_CUSTOM:
+        k->print(c, k->name, out);
+        return;
     }
-    case K_DNSRETRIES:
-        if ((i = (int)parse_number(v, 0, 10)) < 0)
-            return cfail(p, "DnsRetries must be a number from 0 to 10");
-        c->dns_conf.retries = i;
-        return true;
-    case K_DNSCACHESIZE: {
-        long n = parse_number(v, 1, 10000000);
+}
 
-        if (n < 0)
-            return cfail(p, "DnsCacheSize must be a number from 1 to 10000000");
-        c->dns_conf.cache_size = (size_t)n;
-        return true;
-    }
-    case K_POLICYZONE:
-        return add_zone(p, v);
-    case K_POLICYZONEDEPTH:
-        if ((i = (int)parse_number(v, 1, 10)) < 0)
-            return cfail(p, "PolicyZoneDepth must be a number from 1 to 10");
-        c->zone_depth = i;
-        return true;
-    case K_POLICYZONEREQUIREDNSSEC:
-    case K_DNSSENDERSIGNALS:
-        if ((i = parse_bool(v)) < 0)
-            return cfail(p, "%s must be yes or no", name);
-        if (id == K_POLICYZONEREQUIREDNSSEC)
-            c->zone_require_dnssec = i;
-        else
-            c->sender_signals = i;
-        return true;
-    case K_DNSSENDERREQUIREMENT:
-        return set_sender_req(p, v);
-    case K_DNSSENDERACTION:
-        if ((i = tt_action_from_name(v)) < 0)
-            return cfail(p, "DnsSenderAction must be defer, reject or monitor");
-        c->sender_action = (enum tt_action)i;
-        return true;
-    case K_ONDNSERROR:
-        if (strcasecmp(v, "tempfail") != 0 && strcasecmp(v, "ignore") != 0)
-            return cfail(p, "OnDnsError must be tempfail or ignore");
-        c->on_dns_error_ignore = strcasecmp(v, "ignore") == 0;
-        return true;
-    case K_DNSQUERYBUDGET:
-        if ((i = (int)parse_number(v, 1, 100)) < 0)
-            return cfail(p, "DnsQueryBudget must be a number from 1 to 100");
-        c->dns_budget = i;
-        return true;
-    }
-    return cfail(p, "internal error: unhandled key");
+void tt_config_print(const struct tt_config *c, FILE *out)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++)
+        print_key(c, &keys[i], out);
+}
+
+void tt_config_print_defaults(FILE *out)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++)
+        fprintf(out, "%s%s%s\n", keys[i].name, keys[i].dflt != NULL ? " " : "",
+                keys[i].dflt != NULL ? keys[i].dflt : "");
+}
+
+/* Every default goes through the parser, so the table is its only source. */
+static bool set_defaults(struct cparser *p)
+{
+    size_t i;
+
+    for (i = 0; i < NKEYS; i++)
+        if (keys[i].dflt != NULL && !set_key(p, &keys[i], keys[i].dflt))
+            return false;
+    return true;
 }
 
 static bool parse_line(struct cparser *p, char *line)
@@ -507,19 +686,19 @@ static bool parse_line(struct cparser *p, char *line)
     e = v + strlen(v);
     while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
         *--e = '\0';
-    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+    for (i = 0; i < NKEYS; i++)
         if (strcasecmp(name, keys[i].name) == 0)
             break;
-    if (i == sizeof(keys) / sizeof(keys[0]))
+    if (i == NKEYS)
         return cfail(p, "unknown key '%s'", name);
     if (*v == '\0')
         return cfail(p, "%s needs a value", keys[i].name);
     if (!keys[i].repeatable) {
-        if (p->seen[keys[i].id] != 0)
-            return cfail(p, "%s given twice (first at line %u)", keys[i].name, p->seen[keys[i].id]);
-        p->seen[keys[i].id] = p->line;
+        if (p->seen[i] != 0)
+            return cfail(p, "%s given twice (first at line %u)", keys[i].name, p->seen[i]);
+        p->seen[i] = p->line;
     }
-    return apply(p, keys[i].id, keys[i].name, v);
+    return set_key(p, &keys[i], v);
 }
 
 /*
@@ -611,27 +790,16 @@ struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, c
         free(p.c);
         return NULL;
     }
-    p.c->default_action = TT_ACTION_DEFER;
-    p.c->log_level = LOG_INFO;
-    p.c->syslog = true;
-    p.c->facility = LOG_MAIL;
     tt_dns_conf_init(&p.c->dns_conf);
-    p.c->zone_depth = TT_DEFAULT_ZONE_DEPTH;
-    p.c->zone_require_dnssec = true;
-    p.c->sender_req = TT_REQ_ENCRYPT;
-    p.c->sender_action = TT_ACTION_MONITOR;
-    p.c->dns_budget = TT_DEFAULT_DNS_BUDGET;
-    if (!tt_each_line(f, CONF_LINE_MAX, config_line, &p, &read_error)) {
+    if (!set_defaults(&p)) {
+        ok = false;
+    } else if (!tt_each_line(f, CONF_LINE_MAX, config_line, &p, &read_error)) {
         if (read_error)
             snprintf(err, errsz, "%s: read error: %s", path, strerror(errno));
         ok = false;
     }
     if (ok)
         ok = set_string(&p, &p.c->path, path);
-    if (ok && p.c->socket == NULL)
-        ok = set_string(&p, &p.c->socket, TT_DEFAULT_SOCKET);
-    if (ok && p.c->tag_header == NULL)
-        ok = set_string(&p, &p.c->tag_header, TT_DEFAULT_TAG);
     /* Only now is MTADialect known, wherever its line stood. */
     if (ok)
         ok = tt_trust_check_dialect(&p.c->trust, p.c->dialect, err, errsz);

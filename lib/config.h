@@ -81,6 +81,11 @@ void tt_config_free(struct tt_config *c);
 /* Print what a loaded configuration holds (for -n and tlstrustctl check). */
 void tt_config_describe(const struct tt_config *c, FILE *out);
 
+/* Every key with its effective value, one "Key value" line each (-n -v), like postconf -n. */
+void tt_config_print(const struct tt_config *c, FILE *out);
+/* Every key with its default, one "Key value" line each ("Key" alone: unset), like postconf -d. */
+void tt_config_print_defaults(FILE *out);
+
 /* True when addr is inside one of the InternalHosts blocks. */
 bool tt_config_is_internal(const struct tt_config *c, const struct tt_cidr *addr);
 

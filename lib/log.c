@@ -65,36 +65,3 @@ void tt_log(int level, const char *fmt, ...)
         fprintf(stderr, "%s %s[%s]: %s\n", when, log_ident, names[level & 7], msg);
     }
 }
-
-int tt_log_level_from_name(const char *name)
-{
-    static const struct {
-        const char *name;
-        int level;
-    } map[] = {{"error", LOG_ERR},    {"err", LOG_ERR},       {"warning", LOG_WARNING},
-               {"warn", LOG_WARNING}, {"notice", LOG_NOTICE}, {"info", LOG_INFO},
-               {"debug", LOG_DEBUG}};
-    size_t i;
-
-    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcasecmp(name, map[i].name) == 0)
-            return map[i].level;
-    return -1;
-}
-
-int tt_log_facility_from_name(const char *name)
-{
-    static const struct {
-        const char *name;
-        int facility;
-    } map[] = {{"mail", LOG_MAIL},     {"daemon", LOG_DAEMON}, {"local0", LOG_LOCAL0},
-               {"local1", LOG_LOCAL1}, {"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-               {"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5}, {"local6", LOG_LOCAL6},
-               {"local7", LOG_LOCAL7}};
-    size_t i;
-
-    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcasecmp(name, map[i].name) == 0)
-            return map[i].facility;
-    return -1;
-}

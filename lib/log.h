@@ -15,9 +15,4 @@ int tt_log_level(void);
 bool tt_log_enabled(int level);
 void tt_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Name <-> level ("error", "warning", "notice", "info", "debug"); -1 if unknown. */
-int tt_log_level_from_name(const char *name);
-/* Syslog facility from "mail", "daemon", "local0".."local7"; -1 if unknown. */
-int tt_log_facility_from_name(const char *name);
-
 #endif

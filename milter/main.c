@@ -51,11 +51,13 @@ static char *config_path;
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: tlstrust-milter [-f] [-n] [-V] [-c config] [-p socket]\n"
+    fprintf(out, "usage: tlstrust-milter [-f] [-n [-v]] [-d] [-V] [-c config] [-p socket]\n"
                  "  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n"
                  "  -p SOCKET  listen here instead of the configured Socket\n"
                  "  -f         stay in the foreground\n"
                  "  -n         check configuration, table and CA bundles, then exit\n"
+                 "  -v         with -n: print every key with its effective value\n"
+                 "  -d         print every key with its default, then exit\n"
                  "  -V         print the version and exit\n");
 }
 
@@ -254,16 +256,19 @@ static bool serve_signals(int sigfd)
     }
 }
 
-static int check_only(const struct tt_config *cfg)
+static int check_only(const struct tt_config *cfg, bool verbose)
 {
-    tt_config_describe(cfg, stdout);
+    if (verbose)
+        tt_config_print(cfg, stdout);
+    else
+        tt_config_describe(cfg, stdout);
     return EX_OK;
 }
 
 int main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG, *sock_override = NULL;
-    bool foreground = false, check = false, pid_created = false;
+    bool foreground = false, check = false, verbose = false, pid_created = false;
     struct tt_config *cfg;
     char err[1024], host[256], *pidfile;
     uid_t uid = 0;
@@ -271,7 +276,7 @@ int main(int argc, char **argv)
     pthread_t tid;
     int opt, sigfd, pidfd = -1, status = MI_FAILURE;
 
-    while ((opt = getopt(argc, argv, "c:p:fnVh")) != -1) {
+    while ((opt = getopt(argc, argv, "c:p:fnvdVh")) != -1) {
         switch (opt) {
         case 'c':
             path = optarg;
@@ -285,6 +290,12 @@ int main(int argc, char **argv)
         case 'n':
             check = true;
             break;
+        case 'v':
+            verbose = true;
+            break;
+        case 'd':
+            tt_config_print_defaults(stdout);
+            return EX_OK;
         case 'V':
             printf("tlstrust-milter %s (libmilter, %s)%s\n", TLSTRUST_VERSION, "OpenSSL",
 #ifdef TT_FAULT_INJECTION
@@ -344,7 +355,7 @@ int main(int argc, char **argv)
         return EX_NOPERM;
     }
     if (check) {
-        int r = check_only(cfg);
+        int r = check_only(cfg, verbose);
 
         tt_config_free(cfg);
         return r;

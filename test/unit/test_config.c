@@ -110,7 +110,7 @@ static void errors(void **state)
     expect_error("DefaultAction drop\n", "DefaultAction must be");
     expect_error("AuthResults maybe\n", "AuthResults must be yes or no");
     expect_error("AuthservID a;b\n", "AuthservID must be");
-    expect_error("TagHeader X:Bad\n", "not a valid header field name");
+    expect_error("TagHeader X:Bad\n", "TagHeader must be a valid header field name, not 'X:Bad'");
     expect_error("InternalHosts 10.0.0.0/40\n", "invalid address or CIDR");
     expect_error("LogLevel loud\n", "LogLevel must be");
     expect_error("OnError ignore\n", "OnError must be");
