@@ -27,8 +27,7 @@ void tt_domain_normalize(char *d)
         d[--n] = '\0';
 }
 
-/* Letters, digits, '-' and '_' in labels of 1 to 63 bytes, 253 bytes in all. */
-static bool is_dns_name(const char *d)
+bool tt_is_dns_name(const char *d, bool utf8)
 {
     size_t total = 0, label = 0;
 
@@ -41,7 +40,8 @@ static bool is_dns_name(const char *d)
             label = 0;
             continue;
         }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+              (utf8 && c >= 0x80)))
             return false;
         if (++label > 63)
             return false;
@@ -88,7 +88,7 @@ bool tt_domain_canonical(const char *in, char *out, size_t outsz)
         idn2_free(ace);
         tt_domain_normalize(tmp);
     }
-    if (!is_dns_name(tmp) || strlen(tmp) >= outsz)
+    if (!tt_is_dns_name(tmp, false) || strlen(tmp) >= outsz)
         return false;
     memcpy(out, tmp, strlen(tmp) + 1);
     return true;

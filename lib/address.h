@@ -56,6 +56,12 @@ bool tt_domain_canonical(const char *in, char *out, size_t outsz);
 /* Lower-case ASCII letters and drop trailing dots, in place. */
 void tt_domain_normalize(char *d);
 
+/*
+ * A DNS name in lower case: labels of letters, digits, '-' and '_' (with
+ * utf8, also bytes of UTF-8 characters), 1 to 63 bytes each, 253 in all.
+ */
+bool tt_is_dns_name(const char *d, bool utf8);
+
 /* Two forms, each with its domain, percent-hack hop and bang-path hop. */
 #define TT_ENVELOPE_DOMAINS 6
 

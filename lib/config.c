@@ -40,13 +40,11 @@ static bool cfail(struct cparser *p, const char *fmt, ...) __attribute__((format
 
 static bool cfail(struct cparser *p, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    tt_line_error(p->err, p->errsz, p->file, p->line, fmt, ap);
     va_end(ap);
-    snprintf(p->err, p->errsz, "%s:%u: %s", p->file, p->line, msg);
     return false;
 }
 
@@ -148,7 +146,7 @@ static bool add_network(struct cparser *p, const char *v)
         return cfail(p, "TrustedNetwork name must be 1 to 63 characters");
     memcpy(name, v, n);
     name[n] = '\0';
-    if (strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != n)
+    if (!tt_network_name_ok(name))
         return cfail(p, "TrustedNetwork name '%s' may hold letters, digits, '-', '_' and '.'",
                      name);
     file = resolve_path(p, sp);
@@ -193,29 +191,9 @@ static long parse_timeout_ms(const char *v)
     return n >= 100 && n <= 30000 ? n : -1;
 }
 
-/* A DNS name for PolicyZone: letters, digits, '-', '_' in labels of 1..63 bytes. */
-static bool valid_zone(const char *z)
-{
-    size_t label = 0, total = 0;
-
-    for (; *z != '\0'; z++, total++) {
-        if (*z == '.') {
-            if (label == 0)
-                return false;
-            label = 0;
-            continue;
-        }
-        if (!((*z >= 'a' && *z <= 'z') || (*z >= 'A' && *z <= 'Z') || (*z >= '0' && *z <= '9') ||
-              *z == '-' || *z == '_') ||
-            ++label > 63)
-            return false;
-    }
-    return label > 0 && total <= 200;
-}
-
 static bool add_zone(struct cparser *p, const char *v)
 {
-    char net[64], zone[256];
+    char net[64], zone[256], canon[TT_DNSNAME_MAX];
     struct tt_policy_zone *z;
     size_t i;
 
@@ -236,13 +214,13 @@ static bool add_zone(struct cparser *p, const char *v)
     net[nl] = '\0';
     memcpy(zone, zs, zl);
     zone[zl] = '\0';
-    if (strspn(net, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-        strlen(net))
+    if (!tt_network_name_ok(net))
         return cfail(p, "PolicyZone network name '%s' may hold letters, digits, '-', '_' and '.'",
                      net);
-    tt_domain_normalize(zone);
-    if (!valid_zone(zone))
+    /* Owner names are the sender's labels before the zone: keep 53 bytes for them. */
+    if (!tt_domain_canonical(zone, canon, sizeof(canon)) || strlen(canon) > 200)
         return cfail(p, "PolicyZone: invalid zone name '%s'", zone);
+    memcpy(zone, canon, strlen(canon) + 1);
     if (p->c->nzones == TT_MAX_POLICY_ZONES)
         return cfail(p, "too many PolicyZone lines (max %d)", TT_MAX_POLICY_ZONES);
     for (i = 0; i < p->c->nzones; i++)
@@ -820,18 +798,10 @@ struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, c
 struct tt_config *tt_config_load(const char *path, time_t now, char *err, size_t errsz)
 {
     struct tt_config *c;
-    struct stat st;
-    FILE *f = fopen(path, "r");
+    FILE *f = tt_open_regular(path, err, errsz);
 
-    if (f == NULL) {
-        snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+    if (f == NULL)
         return NULL;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errsz, "%s: not a regular file", path);
-        fclose(f);
-        return NULL;
-    }
     c = tt_config_load_stream(f, path, now, err, errsz);
     fclose(f);
     return c;

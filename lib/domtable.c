@@ -172,13 +172,11 @@ static bool fail(struct parser *p, const char *fmt, ...) __attribute__((format(p
 
 static bool fail(struct parser *p, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    tt_line_error(p->err, p->errsz, p->file, p->line, fmt, ap);
     va_end(ap);
-    snprintf(p->err, p->errsz, "%s:%u: %s", p->file, p->line, msg);
     return false;
 }
 
@@ -222,53 +220,36 @@ static int tokenize(struct parser *p, char *line, char **tok)
     }
 }
 
-/* A host name or domain: labels of letters, digits, '-', '_' or UTF-8 bytes. */
-static bool valid_domain(const char *d)
+static const char *const key_prefixes[] = {
+    [TT_KEY_FROM] = "from:", [TT_KEY_TO] = "to:", [TT_KEY_CLIENT] = "client:"};
+
+const char *tt_key_prefix(enum tt_key_type type)
 {
-    size_t total = 0, label = 0;
+    return key_prefixes[type];
+}
 
-    if (*d == '\0')
-        return false;
-    for (; *d != '\0'; d++, total++) {
-        unsigned char c = (unsigned char)*d;
+const char *tt_key_split(const char *s, enum tt_key_type *type)
+{
+    size_t i;
 
-        if (c == '.') {
-            if (label == 0)
-                return false;
-            label = 0;
-            continue;
+    for (i = 0; i < sizeof(key_prefixes) / sizeof(key_prefixes[0]); i++)
+        if (strncasecmp(s, key_prefixes[i], strlen(key_prefixes[i])) == 0) {
+            *type = (enum tt_key_type)i;
+            return s + strlen(key_prefixes[i]);
         }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              c >= 0x80))
-            return false;
-        if (++label > 63)
-            return false;
-    }
-    return label > 0 && total <= 253;
+    *type = TT_KEY_FROM;
+    return s;
 }
 
 static bool parse_key(struct parser *p, const char *tok, struct entry *e)
 {
-    static const struct {
-        const char *prefix;
-        enum tt_key_type type;
-    } prefixes[] = {{"from:", TT_KEY_FROM}, {"to:", TT_KEY_TO}, {"client:", TT_KEY_CLIENT}};
-    const char *k = tok, *label = "from:";
+    const char *k, *label;
     char buf[300];
     struct tt_cidr c;
     size_t i, n;
 
-    e->rule.type = TT_KEY_FROM;
-    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-        size_t pl = strlen(prefixes[i].prefix);
-
-        if (strncasecmp(tok, prefixes[i].prefix, pl) == 0) {
-            e->rule.type = prefixes[i].type;
-            label = prefixes[i].prefix;
-            k = tok + pl;
-            break;
-        }
-    }
+    k = tt_key_split(tok, &e->rule.type);
+    label = tt_key_prefix(e->rule.type);
     n = strlen(k);
     if (n == 0)
         return fail(p, "empty key");
@@ -372,7 +353,7 @@ static bool parse_subjects(struct parser *p, const char *v, struct tt_rule *r)
         memcpy(pat, s, len);
         pat[len] = '\0';
         tt_domain_normalize(pat);
-        if (!valid_domain(strncmp(pat, "*.", 2) == 0 ? pat + 2 : pat))
+        if (!tt_is_dns_name(strncmp(pat, "*.", 2) == 0 ? pat + 2 : pat, true))
             return fail(p, "invalid subject pattern '%s' (host name or *.domain)", pat);
         list[i] = arena_strndup(p->t, pat, strlen(pat));
         if (list[i++] == NULL)
@@ -574,19 +555,10 @@ struct tt_table *tt_table_load(const char *file, const struct tt_trust *trust, c
                                size_t errsz)
 {
     struct tt_table *t;
-    struct stat st;
-    FILE *f;
+    FILE *f = tt_open_regular(file, err, errsz);
 
-    f = fopen(file, "r");
-    if (f == NULL) {
-        snprintf(err, errsz, "%s: cannot open: %s", file, strerror(errno));
+    if (f == NULL)
         return NULL;
-    }
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errsz, "%s: not a regular file", file);
-        fclose(f);
-        return NULL;
-    }
     t = tt_table_load_stream(f, file, trust, err, errsz);
     fclose(f);
     return t;

@@ -65,6 +65,14 @@ const struct tt_rule *tt_table_lookup_addr(const struct tt_table *t, const struc
 
 const char *tt_req_name(enum tt_req r);
 
+/* "from:", "to:" or "client:". */
+const char *tt_key_prefix(enum tt_key_type type);
+/*
+ * The kind of key s names by its prefix (any letter case) and the rest of
+ * s after it; without a prefix, TT_KEY_FROM and s itself, as in the table.
+ */
+const char *tt_key_split(const char *s, enum tt_key_type *type);
+
 /*
  * A one-rule table made from one line in table syntax, with exactly the
  * checks of a table file's line (dnspolicy.c translates DNS policy records

@@ -22,11 +22,8 @@ static const char *check(const struct tt_rule *r, const struct tt_tls *s,
     if (r->network != NULL &&
         (!s->issuer_usable || tt_trust_match(trust, s->dialect, s->issuer, r->network) == NULL))
         return "TLS client certificate from the required trusted network required";
-    if (r->min_version > 0 && tt_tls_version_number(s->version) < r->min_version) {
-        static const char *msg[] = {"TLSv1 or later required", "TLSv1.1 or later required",
-                                    "TLSv1.2 or later required", "TLSv1.3 or later required"};
-        return msg[r->min_version - 10];
-    }
+    if (r->min_version > 0 && tt_tls_version_number(s->version) < r->min_version)
+        return tt_tls_version_required(r->min_version);
     if (r->min_bits > 0 && s->bits < r->min_bits)
         return "stronger TLS cipher required (too few bits)";
     if (r->subjects != NULL) {

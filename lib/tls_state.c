@@ -50,20 +50,47 @@ static int parse_bits(const char *s)
     return v;
 }
 
+/* The one TLS version scale: names as OpenSSL reports them, numbers to compare. */
+static const struct {
+    const char *name;
+    int num;
+    const char *required; /* the reason a min_version failure gives */
+} versions[] = {
+    {"TLSv1", 10, "TLSv1 or later required"},     {"TLSv1.1", 11, "TLSv1.1 or later required"},
+    {"TLSv1.2", 12, "TLSv1.2 or later required"}, {"TLSv1.3", 13, "TLSv1.3 or later required"},
+    {"TLSv1.0", 10, "TLSv1 or later required"},
+};
+
 int tt_tls_version_number(const char *v)
 {
-    static const struct {
-        const char *name;
-        int num;
-    } map[] = {{"TLSv1", 10}, {"TLSv1.0", 10}, {"TLSv1.1", 11}, {"TLSv1.2", 12}, {"TLSv1.3", 13}};
     size_t i;
 
     if (v == NULL)
         return 0;
-    for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-        if (strcasecmp(v, map[i].name) == 0)
-            return map[i].num;
+    for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++)
+        if (strcasecmp(v, versions[i].name) == 0)
+            return versions[i].num;
     return 0;
+}
+
+static size_t version_index(int num)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(versions) / sizeof(versions[0]) - 1; i++)
+        if (versions[i].num == num)
+            return i;
+    return 0;
+}
+
+const char *tt_tls_version_name(int num)
+{
+    return versions[version_index(num)].name;
+}
+
+const char *tt_tls_version_required(int num)
+{
+    return versions[version_index(num)].required;
 }
 
 bool tt_host_match(const char *pattern, const char *host)

@@ -53,6 +53,9 @@ void tt_tls_capture(struct tt_tls *s, const struct tt_macros *m, enum tt_dialect
 
 /* Protocol version as a number: TLSv1 -> 10 ... TLSv1.3 -> 13, 0 if unknown. */
 int tt_tls_version_number(const char *v);
+/* The name of a number on that scale ("TLSv1.2"), and the reason a rule needing it gives. */
+const char *tt_tls_version_name(int num);
+const char *tt_tls_version_required(int num);
 
 /* Host name pattern match, case-insensitive: exact, or "*.example.org" for
  * exactly one more leftmost label ("mx.example.org", not "a.mx.example.org"). */

@@ -308,6 +308,13 @@ const struct tt_network *tt_trust_match(const struct tt_trust *t, enum tt_dialec
     return NULL;
 }
 
+bool tt_network_name_ok(const char *name)
+{
+    return name[0] != '\0' &&
+           strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+               strlen(name);
+}
+
 const struct tt_network *tt_trust_find(const struct tt_trust *t, const char *name)
 {
     size_t i;

@@ -68,6 +68,9 @@ const struct tt_network *tt_trust_match(const struct tt_trust *t, enum tt_dialec
                                         const char *issuer, const char *network);
 
 const struct tt_network *tt_trust_find(const struct tt_trust *t, const char *name);
+
+/* A network name: letters, digits, '-', '_' and '.' (it appears unquoted in the tag). */
+bool tt_network_name_ok(const char *name);
 void tt_trust_free(struct tt_trust *t);
 
 #endif

@@ -49,10 +49,7 @@ static void print_rule(const struct tt_config *cfg, const struct tt_rule *r)
                tt_action_name(r->action != TT_ACTION_UNSET ? r->action : cfg->default_action),
                r->action == TT_ACTION_UNSET ? " (DefaultAction)" : "");
     if (r->min_version > 0)
-        printf(" min_version=TLSv1%s", r->min_version == 10   ? ""
-                                       : r->min_version == 11 ? ".1"
-                                       : r->min_version == 12 ? ".2"
-                                                              : ".3");
+        printf(" min_version=%s", tt_tls_version_name(r->min_version));
     if (r->min_bits > 0)
         printf(" min_bits=%d", r->min_bits);
     for (i = 0; r->subjects != NULL && r->subjects[i] != NULL; i++)
@@ -66,22 +63,13 @@ static void print_rule(const struct tt_config *cfg, const struct tt_rule *r)
 
 static int lookup(const struct tt_config *cfg, const char *arg)
 {
-    static const struct {
-        const char *prefix;
-        enum tt_key_type type;
-    } prefixes[] = {{"from:", TT_KEY_FROM}, {"to:", TT_KEY_TO}, {"client:", TT_KEY_CLIENT}};
-    enum tt_key_type type = TT_KEY_FROM;
-    const char *key = arg;
+    enum tt_key_type type;
+    const char *key = tt_key_split(arg, &type);
     const struct tt_rule *r = NULL;
     char dom[TT_DOMAIN_MAX];
     struct tt_cidr addr;
     size_t i;
 
-    for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-        if (strncasecmp(arg, prefixes[i].prefix, strlen(prefixes[i].prefix)) == 0) {
-            type = prefixes[i].type;
-            key = arg + strlen(prefixes[i].prefix);
-        }
     /* The key is judged in the form the milter judges envelopes in (A-labels). */
     if (type == TT_KEY_CLIENT && tt_addr_parse(key, &addr)) {
         snprintf(dom, sizeof(dom), "%s", key);
@@ -128,11 +116,7 @@ static int lookup(const struct tt_config *cfg, const char *arg)
         if (rc != 1)
             return rc;
     }
-    printf("no policy for %s%s\n",
-           type == TT_KEY_FROM ? "from:"
-           : type == TT_KEY_TO ? "to:"
-                               : "client:",
-           dom);
+    printf("no policy for %s%s\n", tt_key_prefix(type), dom);
     return 1;
 }
 
