@@ -1,5 +1,5 @@
 /*
- * test_classify.c - trust levels from macros exactly as each MTA sends them
+ * test_tls_state.c - trust levels from macros exactly as each MTA sends them
  * (see doc/mta-facts.md), including the rogue-CA case on both MTAs.
  */
 #include <setjmp.h>

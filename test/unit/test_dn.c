@@ -1,6 +1,6 @@
 /*
- * test_decode.c - xtext (Sendmail's macro encoding) and oneline-DN parsing,
- * including OpenSSL's own escapes, checked against names OpenSSL produces.
+ * test_dn.c - oneline-DN parsing, including OpenSSL's own escapes, checked
+ * against names OpenSSL produces.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,36 +12,6 @@
 #include <openssl/x509.h>
 
 #include "dn.h"
-#include "xtext.h"
-
-static void xtext_plain_and_encoded(void **state)
-{
-    char out[64];
-
-    (void)state;
-    assert_int_equal(tt_xtext_decode("abc", out, sizeof(out)), 3);
-    assert_string_equal(out, "abc");
-    assert_int_equal(tt_xtext_decode("/O=Red+20Segura/CN=x+2By", out, sizeof(out)), 20);
-    assert_string_equal(out, "/O=Red Segura/CN=x+y");
-    assert_true(tt_xtext_decode("+28a+29+3C+3E+22+5C", out, sizeof(out)) > 0);
-    assert_string_equal(out, "(a)<>\"\\");
-    assert_true(tt_xtext_decode("+c3+a9", out, sizeof(out)) == 2); /* lower-case hex tolerated */
-    assert_string_equal(out, "\xc3\xa9");
-    assert_int_equal(tt_xtext_decode("", out, sizeof(out)), 0);
-}
-
-static void xtext_invalid(void **state)
-{
-    char out[8];
-
-    (void)state;
-    assert_int_equal(tt_xtext_decode("+G1", out, sizeof(out)), -1);
-    assert_int_equal(tt_xtext_decode("abc+", out, sizeof(out)), -1);
-    assert_int_equal(tt_xtext_decode("abc+4", out, sizeof(out)), -1);
-    assert_int_equal(tt_xtext_decode("a+00b", out, sizeof(out)), -1);
-    assert_int_equal(tt_xtext_decode("12345678", out, sizeof(out)), -1); /* does not fit */
-    assert_int_equal(tt_xtext_decode(NULL, out, sizeof(out)), -1);
-}
 
 static void dn_attributes(void **state)
 {
@@ -101,8 +71,8 @@ static void dn_roundtrip_openssl(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(xtext_plain_and_encoded), cmocka_unit_test(xtext_invalid),
-        cmocka_unit_test(dn_attributes),           cmocka_unit_test(dn_malformed),
+        cmocka_unit_test(dn_attributes),
+        cmocka_unit_test(dn_malformed),
         cmocka_unit_test(dn_roundtrip_openssl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
