@@ -48,7 +48,7 @@ static bool parse_addr(const char *s, size_t n, struct tt_cidr *out)
     return false;
 }
 
-bool tt_addr_parse(const char *s, struct tt_cidr *out)
+bool tt_ip_parse(const char *s, struct tt_cidr *out)
 {
     return s != NULL && parse_addr(s, strlen(s), out);
 }

@@ -18,7 +18,7 @@ struct tt_cidr {
 bool tt_cidr_parse(const char *s, struct tt_cidr *out);
 
 /* Parse a bare address (no prefix); the result has a full-length prefix. */
-bool tt_addr_parse(const char *s, struct tt_cidr *out);
+bool tt_ip_parse(const char *s, struct tt_cidr *out);
 
 /* True when the address a (full length) lies inside block c. */
 bool tt_cidr_contains(const struct tt_cidr *c, const struct tt_cidr *a);

@@ -537,7 +537,7 @@ enum tt_dnsp_status tt_dnspolicy_identity(struct tt_dnsmsg *m, const struct tt_c
         for (i = 0; i < a->n; i++) {
             struct tt_cidr x;
 
-            if (tt_addr_parse(a->rdata[i], &x) && x.family == client->family &&
+            if (tt_ip_parse(a->rdata[i], &x) && x.family == client->family &&
                 memcmp(x.addr, client->addr, alen) == 0) {
                 why = NULL;
                 break;

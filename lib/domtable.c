@@ -143,21 +143,6 @@ static bool rehash(struct tt_table *t, size_t want)
     return true;
 }
 
-const char *tt_req_name(enum tt_req r)
-{
-    switch (r) {
-    case TT_REQ_ENCRYPT:
-        return "encrypt";
-    case TT_REQ_VERIFY:
-        return "verify";
-    case TT_REQ_TRUSTED:
-        return "trusted";
-    case TT_REQ_NONE:
-    default:
-        return "none";
-    }
-}
-
 /* Parser state for one file. */
 struct parser {
     struct tt_table *t;
@@ -256,7 +241,7 @@ static bool parse_key(struct parser *p, const char *tok, struct entry *e)
     if (n >= sizeof(buf))
         return fail(p, "key too long (%zu bytes)", n);
     if (e->rule.type == TT_KEY_CLIENT && strchr(k, ':') == NULL && strchr(k, '/') == NULL &&
-        !tt_addr_parse(k, &c) && strchr(k, '.') != NULL && k[0] >= '0' && k[0] <= '9' &&
+        !tt_ip_parse(k, &c) && strchr(k, '.') != NULL && k[0] >= '0' && k[0] <= '9' &&
         strspn(k, "0123456789.") == n) {
         return fail(p, "invalid IPv4 address '%s'", k);
     }

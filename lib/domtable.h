@@ -20,10 +20,6 @@
 /* Longest reply="..." text. */
 #define TT_REPLY_MAX 256
 
-enum tt_key_type { TT_KEY_FROM = 0, TT_KEY_TO, TT_KEY_CLIENT };
-
-enum tt_req { TT_REQ_NONE = 0, TT_REQ_ENCRYPT, TT_REQ_VERIFY, TT_REQ_TRUSTED };
-
 struct tt_rule {
     enum tt_key_type type;
     enum tt_req req;
@@ -62,8 +58,6 @@ const struct tt_rule *tt_table_lookup_domain(const struct tt_table *t, enum tt_k
 
 /* Longest-prefix client: rule for an address. */
 const struct tt_rule *tt_table_lookup_addr(const struct tt_table *t, const struct tt_cidr *addr);
-
-const char *tt_req_name(enum tt_req r);
 
 /* "from:", "to:" or "client:". */
 const char *tt_key_prefix(enum tt_key_type type);

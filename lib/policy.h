@@ -10,12 +10,6 @@
 #include "domtable.h"
 #include "tls_state.h"
 
-enum tt_result {
-    TT_RESULT_NONE = 0, /* no rule applied (or an exemption) */
-    TT_RESULT_PASS,
-    TT_RESULT_FAIL,
-};
-
 struct tt_verdict {
     enum tt_result result;
     enum tt_action action;      /* effective action of the deciding rule */

@@ -1,6 +1,6 @@
 /*
- * types.c - names of levels and actions, as they appear in the tag, the
- * logs and the domain table.
+ * types.c - names of levels, requirements and actions, as they appear in
+ * the tag, the logs and the domain table.
  */
 #include "types.h"
 
@@ -16,6 +16,21 @@ const char *tt_level_name(enum tt_level l)
     case TT_LEVEL_TRUSTED:
         return "trusted";
     case TT_LEVEL_NONE:
+    default:
+        return "none";
+    }
+}
+
+const char *tt_req_name(enum tt_req r)
+{
+    switch (r) {
+    case TT_REQ_ENCRYPT:
+        return "encrypt";
+    case TT_REQ_VERIFY:
+        return "verify";
+    case TT_REQ_TRUSTED:
+        return "trusted";
+    case TT_REQ_NONE:
     default:
         return "none";
     }

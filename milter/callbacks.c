@@ -193,7 +193,7 @@ static void describe_client(struct conn *c, const char *hostname, const struct s
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
                   sizeof(ip));
     }
-    c->have_addr = tt_addr_parse(ip, &c->addr);
+    c->have_addr = tt_ip_parse(ip, &c->addr);
     if (hostname != NULL && hostname[0] != '[' && strcasecmp(hostname, "unknown") != 0 &&
         (resolve == NULL || strcmp(resolve, "OK") == 0) &&
         strlen(hostname) < sizeof(c->client_name)) {

@@ -71,7 +71,7 @@ static int lookup(const struct tt_config *cfg, const char *arg)
     size_t i;
 
     /* The key is judged in the form the milter judges envelopes in (A-labels). */
-    if (type == TT_KEY_CLIENT && tt_addr_parse(key, &addr)) {
+    if (type == TT_KEY_CLIENT && tt_ip_parse(key, &addr)) {
         snprintf(dom, sizeof(dom), "%s", key);
         r = tt_table_lookup_addr(cfg->table, &addr);
     } else if (strchr(key, '@') != NULL || strchr(key, '<') != NULL) {

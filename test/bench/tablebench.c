@@ -274,12 +274,12 @@ static void make_keys(enum cat c, unsigned long n, size_t k, char (*dom)[KEY_MAX
             else
                 snprintf(buf, sizeof(buf), "10.%lu.%lu.%lu", (m >> 8) & 255, m & 255,
                          1 + rng() % 254);
-            if (!tt_addr_parse(buf, &addr[x]))
+            if (!tt_ip_parse(buf, &addr[x]))
                 abort();
             break;
         case C_ADDR_MISS:
             snprintf(buf, sizeof(buf), "192.0.2.%lu", 1 + rng() % 254);
-            if (!tt_addr_parse(buf, &addr[x]))
+            if (!tt_ip_parse(buf, &addr[x]))
                 abort();
             break;
         default:
@@ -351,7 +351,7 @@ static void time_decisions(const struct tt_table *t, const struct tt_trust *trus
     unsigned long refusals = 0;
     size_t x;
 
-    tt_addr_parse("198.18.3.7", &client);
+    tt_ip_parse("198.18.3.7", &client);
     for (x = 0; x < k; x++) {
         struct tt_macros m;
         struct tt_verdict acc, vd;

@@ -1,6 +1,6 @@
 /*
  * fuzz_address.c - envelope address parsing (tt_addr_domain,
- * tt_envelope_domains) and the address/CIDR parsers (tt_addr_parse,
+ * tt_envelope_domains) and the address/CIDR parsers (tt_ip_parse,
  * tt_cidr_parse).
  *
  * Input: one address as a client or the MTA writes it ("<user@example.org>",
@@ -15,7 +15,7 @@
  *  - tt_envelope_domains(input, NULL, routing): INVALID exactly when the
  *    address is; otherwise every domain canonical, no two alike, and the
  *    address's own domain first;
- *  - tt_addr_parse(): a full-length prefix of a known family, and
+ *  - tt_ip_parse(): a full-length prefix of a known family, and
  *    tt_cidr_parse() accepts the same text with the same result;
  *  - tt_cidr_parse(): a known family, prefix no longer than the family's,
  *    no bit set beyond the prefix, and the block contains its own address.
@@ -113,7 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case TT_ADDR_LITERAL:
         FZ_CHECK(out[0] == '[' && out[strlen(out) - 1] == ']');
-        (void)tt_addr_parse(out, &a);
+        (void)tt_ip_parse(out, &a);
         break;
     case TT_ADDR_NULL:
     case TT_ADDR_NODOMAIN:
@@ -127,7 +127,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_envelope(in, kind, out, false);
     check_envelope(in, kind, out, true);
 
-    if (tt_addr_parse(in, &a)) {
+    if (tt_ip_parse(in, &a)) {
         check_cidr(&a, true);
         FZ_CHECK(tt_cidr_parse(in, &b));
         FZ_CHECK(a.family == b.family && a.bits == b.bits && memcmp(a.addr, b.addr, 16) == 0);

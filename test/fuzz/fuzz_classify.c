@@ -106,7 +106,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             rule_keys[i].key[0] <= '9') {
             struct tt_cidr a;
 
-            FZ_CHECK(tt_addr_parse(rule_keys[i].key, &a));
+            FZ_CHECK(tt_ip_parse(rule_keys[i].key, &a));
             rules[i] = tt_table_lookup_addr(table, &a);
         } else {
             rules[i] = tt_table_lookup_domain(table, rule_keys[i].type, rule_keys[i].key);

@@ -163,7 +163,7 @@ static void check_lookups(const struct tt_table *t, char *text)
         for (type = TT_KEY_FROM; type <= TT_KEY_CLIENT; type++)
             check_domain_answer(tt_table_lookup_domain(t, (enum tt_key_type)type, d),
                                 (enum tt_key_type)type, d);
-        if (tt_addr_parse(w, &a)) {
+        if (tt_ip_parse(w, &a)) {
             const struct tt_rule *r = tt_table_lookup_addr(t, &a);
 
             FZ_CHECK(r == NULL || (r->type == TT_KEY_CLIENT && rule_contains(r, &a, 0)));

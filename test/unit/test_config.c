@@ -71,9 +71,9 @@ static void every_key(void **state)
     assert_string_equal(c->tag_header, "X-Trust");
     assert_true(c->auth_results);
     assert_int_equal(c->ninternal, 3);
-    assert_true(tt_addr_parse("10.1.2.3", &a));
+    assert_true(tt_ip_parse("10.1.2.3", &a));
     assert_true(tt_config_is_internal(c, &a));
-    assert_true(tt_addr_parse("192.0.2.1", &a));
+    assert_true(tt_ip_parse("192.0.2.1", &a));
     assert_false(tt_config_is_internal(c, &a));
     assert_string_equal(c->user, "nobody");
     assert_non_null(strstr(c->pidfile, "/run/t.pid"));

@@ -169,17 +169,17 @@ static void cidr_longest_prefix(void **state)
 
     (void)state;
     assert_non_null(t);
-    assert_true(tt_addr_parse("192.0.2.1", &a));
+    assert_true(tt_ip_parse("192.0.2.1", &a));
     assert_int_equal(tt_table_lookup_addr(t, &a)->req, TT_REQ_ENCRYPT);
-    assert_true(tt_addr_parse("192.0.2.129", &a));
+    assert_true(tt_ip_parse("192.0.2.129", &a));
     assert_int_equal(tt_table_lookup_addr(t, &a)->req, TT_REQ_VERIFY);
-    assert_true(tt_addr_parse("192.0.2.200", &a));
+    assert_true(tt_ip_parse("192.0.2.200", &a));
     assert_string_equal(tt_table_lookup_addr(t, &a)->key, "client:192.0.2.200");
-    assert_true(tt_addr_parse("::ffff:192.0.2.5", &a)); /* mapped form folds to IPv4 */
+    assert_true(tt_ip_parse("::ffff:192.0.2.5", &a)); /* mapped form folds to IPv4 */
     assert_int_equal(tt_table_lookup_addr(t, &a)->req, TT_REQ_ENCRYPT);
-    assert_true(tt_addr_parse("2001:db8:1::25", &a));
+    assert_true(tt_ip_parse("2001:db8:1::25", &a));
     assert_int_equal(tt_table_lookup_addr(t, &a)->req, TT_REQ_TRUSTED);
-    assert_true(tt_addr_parse("198.51.100.1", &a));
+    assert_true(tt_ip_parse("198.51.100.1", &a));
     assert_null(tt_table_lookup_addr(t, &a));
     tt_table_free(t);
 }
