@@ -20,6 +20,7 @@
 
 #include "address.h"
 #include "lines.h"
+#include "rule.h"
 #include "log.h"
 #include "sockspec.h"
 
@@ -243,29 +244,17 @@ static bool add_zone(struct cparser *p, const char *v)
 
 static bool set_sender_req(struct cparser *p, const char *v)
 {
-    struct tt_config *c = p->c;
+    struct tt_rule r = {0};
+    char err[300];
 
-    c->sender_network = NULL;
-    if (strcasecmp(v, "encrypt") == 0) {
-        c->sender_req = TT_REQ_ENCRYPT;
-    } else if (strcasecmp(v, "verify") == 0) {
-        c->sender_req = TT_REQ_VERIFY;
-    } else if (strcasecmp(v, "trusted") == 0) {
-        c->sender_req = TT_REQ_TRUSTED;
-    } else if (strncasecmp(v, "trusted:", 8) == 0) {
-        const struct tt_network *n = tt_trust_find(&c->trust, v + 8);
-
-        if (n == NULL)
-            return cfail(p,
-                         "DnsSenderRequirement: unknown network '%s' (TrustedNetwork lines "
-                         "come first)",
-                         v + 8);
-        c->sender_req = TT_REQ_TRUSTED;
-        c->sender_network = n->name;
-    } else {
+    /* The table's requirement grammar; TrustedNetwork lines must come first. */
+    if (!tt_rule_set_req(&r, v, &p->c->trust, err, sizeof(err)))
+        return cfail(p, "DnsSenderRequirement: %s", err);
+    if (r.req == TT_REQ_NONE)
         return cfail(p, "DnsSenderRequirement must be encrypt, verify, trusted or "
                         "trusted:NETWORK");
-    }
+    p->c->sender_req = r.req;
+    p->c->sender_network = r.network;
     return true;
 }
 

@@ -1,8 +1,8 @@
 /*
  * dnspolicy.c - DNS as a policy source. A policy zone record
  *   v=TLSTRUST1; req=trusted; action=defer; subject=*.example; min_version=TLSv1.2
- * is translated into one domain-table line and parsed by domtable.c, so a
- * record is held to exactly the checks of a table line. The zone is walked
+ * is read with the rule grammar of the domain table (rule.c), so a record
+ * is held to exactly the checks of a table line. The zone is walked
  * from the top: the sender domain's suffixes of 1 to PolicyZoneDepth
  * labels, and the most specific usable record wins. DNSSEC comes from the
  * resolver's AD bit.
@@ -19,9 +19,9 @@
 
 #include "dns.h"
 #include "log.h"
+#include "rule.h"
 
 /* Key of the throw-away one-line table a record is parsed into. */
-#define RECORD_KEY "record.invalid"
 /* MX hosts whose TLSA records are looked at. */
 #define MAX_MX 4
 /* Most names one zone walk asks (PolicyZoneDepth's maximum). */
@@ -55,51 +55,62 @@ static void trim(const char **s, size_t *n)
         (*n)--;
 }
 
-/* Copy the rule out of its one-line table into out's inline storage. */
-static bool copy_rule(const struct tt_rule *r, const char *key, struct tt_dnsrule *out, char *err,
-                      size_t errsz)
+/* A rule's strings go into the record's own buffer: nothing to free. */
+static void *record_store(void *owner, size_t n)
 {
-    size_t used = 0, i;
+    struct tt_dnsrule *out = owner;
+    size_t start = (out->used + sizeof(void *) - 1) & ~(sizeof(void *) - 1);
 
-    out->rule = *r;
-    snprintf(out->key, sizeof(out->key), "%s", key);
-    out->rule.key = out->key;
-    out->rule.reply = NULL;
-    out->rule.line = 0;
-    out->rule.subjects = NULL;
-    if (r->subjects == NULL)
-        return true;
-    for (i = 0; r->subjects[i] != NULL; i++) {
-        size_t n = strlen(r->subjects[i]) + 1;
+    if (start > sizeof(out->store) || sizeof(out->store) - start < n)
+        return NULL;
+    out->used = start + n;
+    return out->store + start;
+}
 
-        if (i == TT_DNSP_SUBJECTS || used + n > sizeof(out->strings)) {
-            snprintf(err, errsz, "too many or too long subject patterns");
+/* One tag of a record, value copied out and NUL-terminated, into the rule. */
+static bool apply_tag(struct tt_dnsrule *out, size_t tag, const char *v, size_t n,
+                      const char *network, const struct tt_trust *trust, unsigned int *seen,
+                      char *err, size_t errsz)
+{
+    struct tt_rule_store store = {record_store, out};
+    char value[1024];
+    size_t i, commas = 0;
+
+    memcpy(value, v, n);
+    value[n] = '\0';
+    switch (tag) {
+    case 0:
+        /* req=trusted in a network's zone means that network, when it is one of ours. */
+        if (strcasecmp(value, "trusted") == 0 && network != NULL &&
+            tt_trust_find(trust, network) != NULL)
+            snprintf(value, sizeof(value), "trusted:%s", network);
+        return tt_rule_set_req(&out->rule, value, trust, err, errsz);
+    case 1:
+        return tt_rule_set_action(&out->rule, value, err, errsz);
+    default:
+        for (i = 0; i < n; i++)
+            commas += value[i] == ',';
+        if (tag == 2 && commas >= TT_DNSP_SUBJECTS) {
+            snprintf(err, errsz, "too many subject patterns (at most %d)", TT_DNSP_SUBJECTS);
             return false;
         }
-        memcpy(out->strings + used, r->subjects[i], n);
-        out->subjects[i] = out->strings + used;
-        used += n;
+        return tt_rule_set_attr(&out->rule, tag_names[tag], value, seen, &store, err, errsz);
     }
-    out->subjects[i] = NULL;
-    out->rule.subjects = out->subjects;
-    return true;
 }
 
 enum tt_dnsrec tt_dnspolicy_parse(const char *txt, const char *key, const char *network,
                                   const struct tt_trust *trust, struct tt_dnsrule *out, char *err,
                                   size_t errsz)
 {
-    char line[TT_TABLE_LINE_MAX], attrs[2200] = "", req[128] = "", action[32] = "";
-    char terr[600];
     const char *s = txt, *ver;
-    unsigned int seen = 0;
-    struct tt_table *t;
-    const struct tt_rule *r;
+    unsigned int seen = 0, attrs = 0;
     size_t vn;
-    bool ok;
 
     memset(out, 0, sizeof(*out));
     err[0] = '\0';
+    out->rule.type = TT_KEY_FROM;
+    snprintf(out->key, sizeof(out->key), "%s", key);
+    out->rule.key = out->key;
     while (*s == ' ' || *s == '\t')
         s++;
     if (strncasecmp(s, "v=TLSTRUST", 10) != 0)
@@ -158,39 +169,20 @@ enum tt_dnsrec tt_dnspolicy_parse(const char *txt, const char *key, const char *
             snprintf(err, errsz, "bad value for tag '%s'", tag_names[i]);
             return TT_DNSREC_BROKEN;
         }
-        if (i == 0) {
-            if (n == 7 && strncasecmp(v, "trusted", 7) == 0 && network != NULL &&
-                tt_trust_find(trust, network) != NULL)
-                snprintf(req, sizeof(req), "trusted:%s", network);
-            else
-                snprintf(req, sizeof(req), "%.*s", (int)n, v);
-        } else if (i == 1) {
-            snprintf(action, sizeof(action), "%.*s", (int)n, v);
-        } else {
-            size_t l = strlen(attrs);
-
-            snprintf(attrs + l, sizeof(attrs) - l, " %s=%.*s", tag_names[i], (int)n, v);
-        }
+        if (!apply_tag(out, i, v, n, network, trust, &attrs, err, errsz))
+            return TT_DNSREC_BROKEN;
     }
     if (*s != '\0') {
         snprintf(err, errsz, "expected ';' after the version");
         return TT_DNSREC_BROKEN;
     }
-    if (req[0] == '\0') {
+    if ((seen & 1u) == 0) {
         snprintf(err, errsz, "missing req= tag");
         return TT_DNSREC_BROKEN;
     }
-    snprintf(line, sizeof(line), "from:" RECORD_KEY " %s %s%s", req, action, attrs);
-    t = tt_table_from_line(line, "record", trust, terr, sizeof(terr));
-    if (t == NULL) {
-        /* "record:1: message": keep the message. */
-        snprintf(err, errsz, "%s", strncmp(terr, "record:1: ", 10) == 0 ? terr + 10 : terr);
+    if (!tt_rule_check(&out->rule, attrs, err, errsz))
         return TT_DNSREC_BROKEN;
-    }
-    r = tt_table_lookup_domain(t, TT_KEY_FROM, RECORD_KEY);
-    ok = r != NULL && copy_rule(r, key, out, err, errsz);
-    tt_table_free(t);
-    return ok ? TT_DNSREC_OK : TT_DNSREC_BROKEN;
+    return TT_DNSREC_OK;
 }
 
 /* ---- lookups under the message's budget ---- */

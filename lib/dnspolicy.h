@@ -24,10 +24,11 @@
 /* A rule found in DNS, with its strings stored inline (no allocation to free). */
 struct tt_dnsrule {
     struct tt_rule rule;
-    char key[340];      /* "zone:NETWORK:domain", "dns:mta-sts:domain", "dns:dane:domain" */
-    char source[600];   /* for tlstrustctl and the log: where it came from */
-    char strings[1200]; /* subject patterns */
-    const char *subjects[TT_DNSP_SUBJECTS + 1];
+    char key[340];    /* "zone:NETWORK:domain", "dns:mta-sts:domain", "dns:dane:domain" */
+    char source[600]; /* for tlstrustctl and the log: where it came from */
+    /* Subject patterns and their list: up to TT_DNSP_SUBJECTS in one 1000-byte tag. */
+    _Alignas(void *) char store[1400];
+    size_t used;
 };
 
 /* One message's DNS state: lives in the transaction, reset by zeroing. */

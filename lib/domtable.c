@@ -18,6 +18,7 @@
 
 #include "address.h"
 #include "lines.h"
+#include "rule.h"
 #include "tls_state.h"
 
 #define ARENA_CHUNK (256 * 1024)
@@ -291,131 +292,9 @@ static bool parse_key(struct parser *p, const char *tok, struct entry *e)
     return true;
 }
 
-static bool parse_req(struct parser *p, const char *tok, struct tt_rule *r)
+static void *arena_store(void *owner, size_t n)
 {
-    if (strcasecmp(tok, "none") == 0) {
-        r->req = TT_REQ_NONE;
-    } else if (strcasecmp(tok, "encrypt") == 0) {
-        r->req = TT_REQ_ENCRYPT;
-    } else if (strcasecmp(tok, "verify") == 0) {
-        r->req = TT_REQ_VERIFY;
-    } else if (strcasecmp(tok, "trusted") == 0) {
-        r->req = TT_REQ_TRUSTED;
-    } else if (strncasecmp(tok, "trusted:", 8) == 0) {
-        const struct tt_network *n = tt_trust_find(p->trust, tok + 8);
-
-        if (n == NULL)
-            return fail(p, "unknown network '%s' (no TrustedNetwork of that name)", tok + 8);
-        r->req = TT_REQ_TRUSTED;
-        r->network = n->name; /* lives as long as the configuration that owns both */
-    } else {
-        return fail(p,
-                    "unknown requirement '%s' (none, encrypt, verify, trusted, "
-                    "trusted:NETWORK)",
-                    tok);
-    }
-    return true;
-}
-
-static bool parse_subjects(struct parser *p, const char *v, struct tt_rule *r)
-{
-    size_t n = 1, i = 0;
-    const char *s;
-    const char **list;
-
-    for (s = v; *s != '\0'; s++)
-        n += *s == ',';
-    list = arena_alloc(p->t, (n + 1) * sizeof(*list));
-    if (list == NULL)
-        return fail(p, "out of memory");
-    for (s = v;; s++) {
-        const char *e = strchr(s, ',');
-        size_t len = e != NULL ? (size_t)(e - s) : strlen(s);
-        char pat[300];
-
-        if (len == 0 || len >= sizeof(pat))
-            return fail(p, "empty or too long subject pattern");
-        memcpy(pat, s, len);
-        pat[len] = '\0';
-        tt_domain_normalize(pat);
-        if (!tt_is_dns_name(strncmp(pat, "*.", 2) == 0 ? pat + 2 : pat, true))
-            return fail(p, "invalid subject pattern '%s' (host name or *.domain)", pat);
-        list[i] = arena_strndup(p->t, pat, strlen(pat));
-        if (list[i++] == NULL)
-            return fail(p, "out of memory");
-        if (e == NULL)
-            break;
-        s = e;
-    }
-    list[i] = NULL;
-    r->subjects = list;
-    return true;
-}
-
-static bool parse_attr(struct parser *p, char *tok, struct tt_rule *r, unsigned int *seen)
-{
-    static const char *names[] = {"min_version", "min_bits", "subject", "reply", "identity"};
-    char *eq = strchr(tok, '='), *v;
-    unsigned int i;
-
-    if (eq == NULL || eq == tok)
-        return fail(p, "expected attr=value, got '%s'", tok);
-    *eq = '\0';
-    v = eq + 1;
-    for (i = 0; i < 5; i++)
-        if (strcasecmp(tok, names[i]) == 0)
-            break;
-    if (i == 5)
-        return fail(p, "unknown attribute '%s' (min_version, min_bits, subject, reply, identity)",
-                    tok);
-    if (*seen & (1u << i))
-        return fail(p, "attribute '%s' given twice", names[i]);
-    *seen |= 1u << i;
-    if (*v == '\0')
-        return fail(p, "attribute '%s' has an empty value", names[i]);
-    switch (i) {
-    case 0:
-        r->min_version = tt_tls_version_number(v);
-        if (r->min_version == 0)
-            return fail(p, "unknown TLS version '%s' (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3)", v);
-        break;
-    case 1: {
-        char *end;
-        long b;
-
-        errno = 0;
-        b = strtol(v, &end, 10);
-        if (*end != '\0' || errno != 0 || b < 1 || b > 65535 || v[0] < '0' || v[0] > '9')
-            return fail(p, "min_bits must be a number from 1 to 65535, got '%s'", v);
-        r->min_bits = (int)b;
-        break;
-    }
-    case 2:
-        return parse_subjects(p, v, r);
-    case 3: {
-        const unsigned char *c;
-
-        if (strlen(v) > TT_REPLY_MAX)
-            return fail(p, "reply text longer than %d bytes", TT_REPLY_MAX);
-        /* The text goes into an SMTP reply: printable ASCII, no '%' (a libmilter format). */
-        for (c = (const unsigned char *)v; *c != '\0'; c++)
-            if (*c < 0x20 || *c > 0x7E || *c == '%')
-                return fail(p, "reply text may hold printable ASCII only, without '%%'");
-        r->reply = arena_strndup(p->t, v, strlen(v));
-        if (r->reply == NULL)
-            return fail(p, "out of memory");
-        break;
-    }
-    case 4:
-        if (strcasecmp(v, "dns") != 0)
-            return fail(p, "identity must be 'dns', got '%s'", v);
-        /* Judged at MAIL FROM, where the client is known: not on to: rules. */
-        if (r->type == TT_KEY_TO)
-            return fail(p, "identity=dns applies to from: and client: rules only");
-        r->identity_dns = true;
-        break;
-    }
-    return true;
+    return arena_alloc(owner, n);
 }
 
 static bool add_entry(struct parser *p, struct entry *e)
@@ -452,7 +331,8 @@ static bool add_entry(struct parser *p, struct entry *e)
 
 static bool parse_line(struct parser *p, char *line)
 {
-    char *tok[MAX_TOKENS];
+    struct tt_rule_store store = {arena_store, p->t};
+    char *tok[MAX_TOKENS], err[400];
     struct entry e;
     unsigned int seen = 0;
     int n, i;
@@ -466,24 +346,27 @@ static bool parse_line(struct parser *p, char *line)
         return false;
     if (n < 2)
         return fail(p, "missing requirement after key '%s'", tok[0]);
-    if (!parse_req(p, tok[1], &e.rule))
-        return false;
+    if (!tt_rule_set_req(&e.rule, tok[1], p->trust, err, sizeof(err)))
+        return fail(p, "%s", err);
     for (i = 2; i < n; i++) {
-        if (strchr(tok[i], '=') == NULL) {
-            int a = tt_action_from_name(tok[i]);
+        char *eq = strchr(tok[i], '=');
 
-            if (i != 2)
-                return fail(p, "unexpected '%s' (the action comes right after the requirement)",
-                            tok[i]);
-            if (a < 0)
-                return fail(p, "unknown action '%s' (reject, defer, monitor)", tok[i]);
-            e.rule.action = (enum tt_action)a;
-        } else if (!parse_attr(p, tok[i], &e.rule, &seen)) {
-            return false;
+        if (eq == NULL && i != 2)
+            return fail(p, "unexpected '%s' (the action comes right after the requirement)",
+                        tok[i]);
+        if (eq == NULL) {
+            if (!tt_rule_set_action(&e.rule, tok[i], err, sizeof(err)))
+                return fail(p, "%s", err);
+            continue;
         }
+        if (eq == tok[i])
+            return fail(p, "expected attr=value, got '%s'", tok[i]);
+        *eq = '\0';
+        if (!tt_rule_set_attr(&e.rule, tok[i], eq + 1, &seen, &store, err, sizeof(err)))
+            return fail(p, "%s", err);
     }
-    if (e.rule.req == TT_REQ_NONE && (seen != 0 || e.rule.action != TT_ACTION_UNSET))
-        return fail(p, "requirement 'none' takes no action or attributes");
+    if (!tt_rule_check(&e.rule, seen, err, sizeof(err)))
+        return fail(p, "%s", err);
     return add_entry(p, &e);
 }
 
@@ -615,37 +498,6 @@ const struct tt_rule *tt_table_lookup_addr(const struct tt_table *t, const struc
             return &e->rule;
     }
     return NULL;
-}
-
-struct tt_table *tt_table_from_line(const char *line, const char *name,
-                                    const struct tt_trust *trust, char *err, size_t errsz)
-{
-    struct parser p = {.trust = trust, .file = name, .line = 1, .err = err, .errsz = errsz};
-    char *copy;
-    bool ok;
-
-    if (strlen(line) > TT_TABLE_LINE_MAX || strchr(line, '\n') != NULL) {
-        snprintf(err, errsz, "%s: line too long or not one line", name);
-        return NULL;
-    }
-    p.t = calloc(1, sizeof(*p.t));
-    copy = strdup(line);
-    if (p.t == NULL || copy == NULL || !rehash(p.t, 4)) {
-        snprintf(err, errsz, "%s: out of memory", name);
-        free(copy);
-        tt_table_free(p.t);
-        return NULL;
-    }
-    ok = parse_line(&p, copy);
-    finish_lens(p.t);
-    free(copy);
-    if (ok && p.t->n != 1)
-        ok = fail(&p, "no rule");
-    if (!ok) {
-        tt_table_free(p.t);
-        return NULL;
-    }
-    return p.t;
 }
 
 size_t tt_table_count_identity(const struct tt_table *t)

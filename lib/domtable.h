@@ -67,14 +67,6 @@ const char *tt_key_prefix(enum tt_key_type type);
  */
 const char *tt_key_split(const char *s, enum tt_key_type *type);
 
-/*
- * A one-rule table made from one line in table syntax, with exactly the
- * checks of a table file's line (dnspolicy.c translates DNS policy records
- * into such lines). name is used in messages. NULL and err on error.
- */
-struct tt_table *tt_table_from_line(const char *line, const char *name,
-                                    const struct tt_trust *trust, char *err, size_t errsz);
-
 /* How many rules carry identity=dns (they need the resolver). */
 size_t tt_table_count_identity(const struct tt_table *t);
 
