@@ -68,7 +68,13 @@ struct txn {
     unsigned int n_ar_ours;
     bool degraded; /* an internal error happened under OnError accept */
     bool active;
-    struct tt_dnsmsg dns; /* DNS policy rules and query budget of this message */
+    /*
+     * DNS policy rules and query budget of this message (9.8 KiB), allocated
+     * at MAIL only when DNS policy is configured: an idle connection, or one
+     * under a configuration without DNS, does not carry it. The verdict may
+     * point into its rules until end of message; txn_reset frees it.
+     */
+    struct tt_dnsmsg *dns;
 };
 
 struct conn {
@@ -108,6 +114,7 @@ static const struct tt_config *cfg_of(const struct conn *c)
 
 static void txn_reset(struct conn *c)
 {
+    free(c->t.dns);
     memset(&c->t, 0, sizeof(c->t));
 }
 
@@ -364,6 +371,16 @@ static void judge_envelope(const struct conn *c, enum tt_key_type type,
     }
 }
 
+/* The MAIL verdict is complete: refuse the sender now if it says so. */
+static sfsistat finish_mail(SMFICTX *ctx, const struct conn *c)
+{
+    if (tt_policy_refuses(&c->t.verdict)) {
+        log_decision(c, "refused at MAIL", NULL);
+        return refuse(ctx, &c->t.verdict);
+    }
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
 {
     struct conn *c = smfi_getpriv(ctx);
@@ -395,18 +412,19 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
     }
     judge_envelope(c, TT_KEY_FROM, &env, &c->t.verdict);
     judge_client(c, &c->t.verdict);
+    if (cfg->dns == NULL)
+        return finish_mail(ctx, c);
+    c->t.dns = tt_fault("dns-alloc") ? NULL : calloc(1, sizeof(*c->t.dns));
+    if (c->t.dns == NULL)
+        return internal_error(ctx, c, "cannot allocate DNS policy state");
     /* DNS: zone records and sender signals for the MTA's domain, identity=dns. */
-    if (tt_dnspolicy_mail(&c->t.dns, cfg, c->t.queueid[0] ? c->t.queueid : "NOQUEUE",
+    if (tt_dnspolicy_mail(c->t.dns, cfg, c->t.queueid[0] ? c->t.queueid : "NOQUEUE",
                           env.kind == TT_ADDR_DOMAIN ? env.domain[0] : NULL, c->client_name,
                           c->have_addr ? &c->addr : NULL, &c->tls, &c->t.verdict) != TT_DNSP_OK) {
         smfi_setreply(ctx, "451", "4.4.3", "tlstrust: DNS policy lookup failed, try again later");
         return SMFIS_TEMPFAIL;
     }
-    if (tt_policy_refuses(&c->t.verdict)) {
-        log_decision(c, "refused at MAIL", NULL);
-        return refuse(ctx, &c->t.verdict);
-    }
-    return SMFIS_CONTINUE;
+    return finish_mail(ctx, c);
 }
 
 static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
