@@ -2,13 +2,14 @@
  * callbacks.c - one SMTP session as libmilter reports it:
  *   negotiate  ask the MTA for the macros we need (smfi_setsymlist)
  *   connect    client address and name, InternalHosts
- *   helo       capture the TLS state (again after STARTTLS)
+ *   helo       capture the TLS state (only from an MTA that cannot take
+ *              our macro lists: otherwise we skip HELO, see negotiate_cb)
  *   envfrom    judge from: and client: rules for the transaction
  *   envrcpt    judge to: rules per recipient
  *   header     count forged tags and our Authentication-Results
  *   eom        delete the forged copies, add our tag, log the decision
- * TLS macros are captured at HELO and MAIL because Postfix no longer has
- * them at end of message.
+ * TLS macros are captured at MAIL (and HELO) because Postfix no longer
+ * has them at end of message.
  */
 #include "callbacks.h"
 
@@ -154,7 +155,6 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         const char *macros;
     } lists[] = {
         {SMFIM_CONNECT, "j v _ {daemon_name} {client_addr} {client_name} {client_resolve}"},
-        {SMFIM_HELO, TLS_MACROS},
         {SMFIM_ENVFROM, "i {mail_addr} " TLS_MACROS},
         {SMFIM_ENVRCPT, "i {rcpt_addr}"},
         {SMFIM_EOM, "i"},
@@ -168,8 +168,19 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         return SMFIS_REJECT;
     }
     *pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | (f0 & SMFIF_SETSYMLIST);
-    /* We never need the body or unknown commands: ask the MTA not to send them. */
-    *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    /*
+     * Every stage the MTA sends is a round trip it waits for: skip those we
+     * do not use: the body, unknown commands, end of headers, and HELO when
+     * the MTA takes our macro lists (the TLS state is then captured at
+     * MAIL, where we ask for the same macros; without our lists, MAIL sees
+     * the TLS macros only through the HELO stage). DATA is not skipped, on
+     * purpose: when it is, Postfix sends the DATA macros alone and, with no
+     * reply to carry our ACK, holds its next packet for our delayed ACK
+     * (about 40 ms a message over inet; BENCHMARKS.md). The DATA round trip
+     * costs far less than that stall.
+     */
+    *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH |
+                 ((f0 & SMFIF_SETSYMLIST) != 0 ? SMFIP_NOHELO : 0));
     *pf2 = 0;
     *pf3 = 0;
     if ((f0 & SMFIF_SETSYMLIST) == 0) {
