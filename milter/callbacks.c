@@ -69,6 +69,8 @@ struct txn {
     unsigned int n_ar_ours;
     bool degraded; /* an internal error happened under OnError accept */
     bool active;
+    /* A header made us refuse the message: said at end of message (no-reply headers). */
+    const char *refuse_xcode, *refuse_why;
     /*
      * DNS policy rules and query budget of this message (9.8 KiB), allocated
      * at MAIL only when DNS policy is configured: an idle connection, or one
@@ -80,6 +82,8 @@ struct txn {
 
 struct conn {
     struct tt_snapshot *snap;
+    /* No-reply steps the MTA agreed to (negotiate_cb): return SMFIS_NOREPLY there. */
+    bool nr_conn, nr_hdr;
     char client_log[300]; /* name[addr], escaped */
     struct tt_cidr addr;
     bool have_addr;
@@ -146,6 +150,28 @@ static sfsistat internal_error(SMFICTX *ctx, struct conn *c, const char *what)
     return SMFIS_TEMPFAIL;
 }
 
+/*
+ * Where our answer is always "continue", the MTA need not wait for it: at
+ * connect, and at each header (a refusal found in a header is given at end
+ * of message instead, which is when the client hears it anyway). The
+ * session state is allocated here, to remember what was agreed; without
+ * it (no memory), we ask for no such step and connect_cb tries again.
+ */
+static unsigned long no_reply_steps(SMFICTX *ctx, unsigned long offered)
+{
+    struct conn *c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return 0;
+    if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+        free(c);
+        return 0;
+    }
+    c->nr_conn = (offered & SMFIP_NR_CONN) != 0;
+    c->nr_hdr = (offered & SMFIP_NR_HDR) != 0;
+    return offered & (SMFIP_NR_CONN | SMFIP_NR_HDR);
+}
+
 static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
@@ -181,6 +207,7 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
      */
     *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH |
                  ((f0 & SMFIF_SETSYMLIST) != 0 ? SMFIP_NOHELO : 0));
+    *pf1 |= no_reply_steps(ctx, f1);
     *pf2 = 0;
     *pf3 = 0;
     if ((f0 & SMFIF_SETSYMLIST) == 0) {
@@ -256,10 +283,12 @@ static void bind_snapshot(struct conn *c)
 
 static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 {
-    struct conn *c;
+    struct conn *c = smfi_getpriv(ctx);
     const char *j;
 
-    c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
+    /* Normally allocated at negotiate (no_reply_steps); then nothing here can fail. */
+    if (c == NULL)
+        c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
     if (c == NULL)
         return connect_nomem(ctx);
     describe_client(c, hostname, hostaddr, smfi_getsymval(ctx, "{client_resolve}"));
@@ -275,7 +304,7 @@ static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
         return internal_error(ctx, NULL, "smfi_setpriv failed");
     }
     tt_log(LOG_DEBUG, "connect from %s%s", c->client_log, c->internal ? " (internal)" : "");
-    return SMFIS_CONTINUE;
+    return c->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /*
@@ -519,13 +548,26 @@ static bool has_bare_cr(const char *s)
     return false;
 }
 
-static sfsistat refuse_message(SMFICTX *ctx, const struct conn *c, const char *xcode,
-                               const char *why)
+static sfsistat refuse_now(SMFICTX *ctx, const char *xcode, const char *why)
+{
+    smfi_setreply(ctx, "550", (char *)xcode, (char *)why);
+    return SMFIS_REJECT;
+}
+
+/*
+ * A header makes us refuse the message. Without a reply at headers
+ * (nr_hdr), the refusal waits for end of message: the client hears it
+ * after its final dot either way, with the same reply.
+ */
+static sfsistat refuse_message(SMFICTX *ctx, struct conn *c, const char *xcode, const char *why)
 {
     tt_log(LOG_NOTICE, "%s: client=%s from=%s: refused: %s",
            c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log, why);
-    smfi_setreply(ctx, "550", (char *)xcode, (char *)why);
-    return SMFIS_REJECT;
+    if (!c->nr_hdr)
+        return refuse_now(ctx, xcode, why);
+    c->t.refuse_xcode = xcode;
+    c->t.refuse_why = why;
+    return SMFIS_NOREPLY;
 }
 
 /* Note one incoming Authentication-Results header; false past MAX_FORGED of ours. */
@@ -553,9 +595,10 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 
     if (c != NULL) {
         const struct tt_config *cfg = cfg_of(c);
+        const sfsistat go_on = c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 
-        if (c->internal)
-            return SMFIS_CONTINUE;
+        if (c->internal || c->t.refuse_why != NULL)
+            return go_on;
         /* Bare CRs could smuggle a header past us to a downstream reader (SECURITY.md). */
         if (has_bare_cr(name) || has_bare_cr(value))
             return refuse_message(ctx, c, "5.6.0", "tlstrust: bare CR in a message header");
@@ -570,7 +613,7 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
                     ctx, c, "5.7.1",
                     "tlstrust: message carries too many forged Authentication-Results");
         }
-        return SMFIS_CONTINUE;
+        return go_on;
     }
     /* No session state (OnError accept after a failed allocation): refuse forgeries. */
     snap = tt_snapshot_get();
@@ -618,6 +661,12 @@ static sfsistat eom_cb(SMFICTX *ctx)
         return SMFIS_CONTINUE;
     cfg = cfg_of(c);
     copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
+    if (c->t.refuse_why != NULL) {
+        sfsistat r = refuse_now(ctx, c->t.refuse_xcode, c->t.refuse_why);
+
+        txn_reset(c);
+        return r;
+    }
     if (c->internal) {
         tt_log(LOG_INFO, "%s: client=%s is internal: incoming tags kept, none added", c->t.queueid,
                c->client_log);
@@ -672,6 +721,7 @@ static sfsistat close_cb(SMFICTX *ctx)
     struct conn *c = smfi_getpriv(ctx);
 
     if (c != NULL) {
+        txn_reset(c);
         tt_snapshot_put(c->snap);
         free(c);
         smfi_setpriv(ctx, NULL);
