@@ -24,6 +24,7 @@
 #   LAB_MILTER_LOGLEVEL, LAB_MILTER_AUTHRESULTS   the milters' LogLevel (debug)
 #                       and AuthResults (yes); scripts/bench-mta sets the shipped ones
 #   LAB_SM_EXTRA_MC     more lines for Sendmail's .mc (more daemons, MAIL_FILTERs)
+#   LAB_SM_DAEMON_OPTS  more DaemonPortOptions for Sendmail's daemon (e.g. Listen=128)
 # All state lives in LAB_* variables.
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -457,7 +458,7 @@ define(\`confSERVER_KEY', \`$LAB_PKI/server.key')dnl
 FEATURE(\`accept_unresolvable_domains')dnl
 FEATURE(\`nocanonify')dnl
 FEATURE(\`no_default_msa')dnl
-DAEMON_OPTIONS(\`Port=$LAB_SM_PORT, Addr=127.0.0.1, Name=MTA')dnl
+DAEMON_OPTIONS(\`Port=$LAB_SM_PORT, Addr=127.0.0.1, Name=MTA${LAB_SM_DAEMON_OPTS:+, $LAB_SM_DAEMON_OPTS}')dnl
 $filter
 ${LAB_SM_EXTRA_MC:-}
 MAILER(\`smtp')dnl
