@@ -284,10 +284,11 @@ static void bind_snapshot(struct conn *c)
 static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 {
     struct conn *c = smfi_getpriv(ctx);
+    const bool fresh = c == NULL;
     const char *j;
 
     /* Normally allocated at negotiate (no_reply_steps); then nothing here can fail. */
-    if (c == NULL)
+    if (fresh)
         c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
     if (c == NULL)
         return connect_nomem(ctx);
@@ -298,7 +299,7 @@ static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
     if (j != NULL && token_ok(j))
         snprintf(c->mta_host, sizeof(c->mta_host), "%s", j);
     bind_snapshot(c);
-    if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+    if (fresh && smfi_setpriv(ctx, c) != MI_SUCCESS) {
         tt_snapshot_put(c->snap);
         free(c);
         return internal_error(ctx, NULL, "smfi_setpriv failed");
