@@ -2,13 +2,14 @@
  * callbacks.c - one SMTP session as libmilter reports it:
  *   negotiate  ask the MTA for the macros we need (smfi_setsymlist)
  *   connect    client address and name, InternalHosts
- *   helo       capture the TLS state (again after STARTTLS)
+ *   helo       capture the TLS state (only from an MTA that cannot take
+ *              our macro lists: otherwise we skip HELO, see negotiate_cb)
  *   envfrom    judge from: and client: rules for the transaction
  *   envrcpt    judge to: rules per recipient
  *   header     count forged tags and our Authentication-Results
  *   eom        delete the forged copies, add our tag, log the decision
- * TLS macros are captured at HELO and MAIL because Postfix no longer has
- * them at end of message.
+ * TLS macros are captured at MAIL (and HELO) because Postfix no longer
+ * has them at end of message.
  */
 #include "callbacks.h"
 
@@ -68,11 +69,21 @@ struct txn {
     unsigned int n_ar_ours;
     bool degraded; /* an internal error happened under OnError accept */
     bool active;
-    struct tt_dnsmsg dns; /* DNS policy rules and query budget of this message */
+    /* A header made us refuse the message: said at end of message (no-reply headers). */
+    const char *refuse_xcode, *refuse_why;
+    /*
+     * DNS policy rules and query budget of this message (9.8 KiB), allocated
+     * at MAIL only when DNS policy is configured: an idle connection, or one
+     * under a configuration without DNS, does not carry it. The verdict may
+     * point into its rules until end of message; txn_reset frees it.
+     */
+    struct tt_dnsmsg *dns;
 };
 
 struct conn {
     struct tt_snapshot *snap;
+    /* No-reply steps the MTA agreed to (negotiate_cb): return SMFIS_NOREPLY there. */
+    bool nr_conn, nr_hdr;
     char client_log[300]; /* name[addr], escaped */
     struct tt_cidr addr;
     bool have_addr;
@@ -108,6 +119,7 @@ static const struct tt_config *cfg_of(const struct conn *c)
 
 static void txn_reset(struct conn *c)
 {
+    free(c->t.dns);
     memset(&c->t, 0, sizeof(c->t));
 }
 
@@ -138,6 +150,28 @@ static sfsistat internal_error(SMFICTX *ctx, struct conn *c, const char *what)
     return SMFIS_TEMPFAIL;
 }
 
+/*
+ * Where our answer is always "continue", the MTA need not wait for it: at
+ * connect, and at each header (a refusal found in a header is given at end
+ * of message instead, which is when the client hears it anyway). The
+ * session state is allocated here, to remember what was agreed; without
+ * it (no memory), we ask for no such step and connect_cb tries again.
+ */
+static unsigned long no_reply_steps(SMFICTX *ctx, unsigned long offered)
+{
+    struct conn *c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return 0;
+    if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+        free(c);
+        return 0;
+    }
+    c->nr_conn = (offered & SMFIP_NR_CONN) != 0;
+    c->nr_hdr = (offered & SMFIP_NR_HDR) != 0;
+    return offered & (SMFIP_NR_CONN | SMFIP_NR_HDR);
+}
+
 static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
@@ -147,7 +181,6 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         const char *macros;
     } lists[] = {
         {SMFIM_CONNECT, "j v _ {daemon_name} {client_addr} {client_name} {client_resolve}"},
-        {SMFIM_HELO, TLS_MACROS},
         {SMFIM_ENVFROM, "i {mail_addr} " TLS_MACROS},
         {SMFIM_ENVRCPT, "i {rcpt_addr}"},
         {SMFIM_EOM, "i"},
@@ -161,8 +194,20 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         return SMFIS_REJECT;
     }
     *pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | (f0 & SMFIF_SETSYMLIST);
-    /* We never need the body or unknown commands: ask the MTA not to send them. */
-    *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    /*
+     * Every stage the MTA sends is a round trip it waits for: skip those we
+     * do not use: the body, unknown commands, end of headers, and HELO when
+     * the MTA takes our macro lists (the TLS state is then captured at
+     * MAIL, where we ask for the same macros; without our lists, MAIL sees
+     * the TLS macros only through the HELO stage). DATA is not skipped, on
+     * purpose: when it is, Postfix sends the DATA macros alone and, with no
+     * reply to carry our ACK, holds its next packet for our delayed ACK
+     * (about 40 ms a message over inet; BENCHMARKS.md). The DATA round trip
+     * costs far less than that stall.
+     */
+    *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH |
+                 ((f0 & SMFIF_SETSYMLIST) != 0 ? SMFIP_NOHELO : 0));
+    *pf1 |= no_reply_steps(ctx, f1);
     *pf2 = 0;
     *pf3 = 0;
     if ((f0 & SMFIF_SETSYMLIST) == 0) {
@@ -238,10 +283,13 @@ static void bind_snapshot(struct conn *c)
 
 static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 {
-    struct conn *c;
+    struct conn *c = smfi_getpriv(ctx);
+    const bool fresh = c == NULL;
     const char *j;
 
-    c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
+    /* Normally allocated at negotiate (no_reply_steps); then nothing here can fail. */
+    if (fresh)
+        c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
     if (c == NULL)
         return connect_nomem(ctx);
     describe_client(c, hostname, hostaddr, smfi_getsymval(ctx, "{client_resolve}"));
@@ -251,13 +299,13 @@ static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
     if (j != NULL && token_ok(j))
         snprintf(c->mta_host, sizeof(c->mta_host), "%s", j);
     bind_snapshot(c);
-    if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+    if (fresh && smfi_setpriv(ctx, c) != MI_SUCCESS) {
         tt_snapshot_put(c->snap);
         free(c);
         return internal_error(ctx, NULL, "smfi_setpriv failed");
     }
     tt_log(LOG_DEBUG, "connect from %s%s", c->client_log, c->internal ? " (internal)" : "");
-    return SMFIS_CONTINUE;
+    return c->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 /*
@@ -364,6 +412,16 @@ static void judge_envelope(const struct conn *c, enum tt_key_type type,
     }
 }
 
+/* The MAIL verdict is complete: refuse the sender now if it says so. */
+static sfsistat finish_mail(SMFICTX *ctx, const struct conn *c)
+{
+    if (tt_policy_refuses(&c->t.verdict)) {
+        log_decision(c, "refused at MAIL", NULL);
+        return refuse(ctx, &c->t.verdict);
+    }
+    return SMFIS_CONTINUE;
+}
+
 static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
 {
     struct conn *c = smfi_getpriv(ctx);
@@ -395,18 +453,19 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
     }
     judge_envelope(c, TT_KEY_FROM, &env, &c->t.verdict);
     judge_client(c, &c->t.verdict);
+    if (cfg->dns == NULL)
+        return finish_mail(ctx, c);
+    c->t.dns = tt_fault("dns-alloc") ? NULL : calloc(1, sizeof(*c->t.dns));
+    if (c->t.dns == NULL)
+        return internal_error(ctx, c, "cannot allocate DNS policy state");
     /* DNS: zone records and sender signals for the MTA's domain, identity=dns. */
-    if (tt_dnspolicy_mail(&c->t.dns, cfg, c->t.queueid[0] ? c->t.queueid : "NOQUEUE",
+    if (tt_dnspolicy_mail(c->t.dns, cfg, c->t.queueid[0] ? c->t.queueid : "NOQUEUE",
                           env.kind == TT_ADDR_DOMAIN ? env.domain[0] : NULL, c->client_name,
                           c->have_addr ? &c->addr : NULL, &c->tls, &c->t.verdict) != TT_DNSP_OK) {
         smfi_setreply(ctx, "451", "4.4.3", "tlstrust: DNS policy lookup failed, try again later");
         return SMFIS_TEMPFAIL;
     }
-    if (tt_policy_refuses(&c->t.verdict)) {
-        log_decision(c, "refused at MAIL", NULL);
-        return refuse(ctx, &c->t.verdict);
-    }
-    return SMFIS_CONTINUE;
+    return finish_mail(ctx, c);
 }
 
 static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
@@ -490,13 +549,26 @@ static bool has_bare_cr(const char *s)
     return false;
 }
 
-static sfsistat refuse_message(SMFICTX *ctx, const struct conn *c, const char *xcode,
-                               const char *why)
+static sfsistat refuse_now(SMFICTX *ctx, const char *xcode, const char *why)
+{
+    smfi_setreply(ctx, "550", (char *)xcode, (char *)why);
+    return SMFIS_REJECT;
+}
+
+/*
+ * A header makes us refuse the message. Without a reply at headers
+ * (nr_hdr), the refusal waits for end of message: the client hears it
+ * after its final dot either way, with the same reply.
+ */
+static sfsistat refuse_message(SMFICTX *ctx, struct conn *c, const char *xcode, const char *why)
 {
     tt_log(LOG_NOTICE, "%s: client=%s from=%s: refused: %s",
            c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log, why);
-    smfi_setreply(ctx, "550", (char *)xcode, (char *)why);
-    return SMFIS_REJECT;
+    if (!c->nr_hdr)
+        return refuse_now(ctx, xcode, why);
+    c->t.refuse_xcode = xcode;
+    c->t.refuse_why = why;
+    return SMFIS_NOREPLY;
 }
 
 /* Note one incoming Authentication-Results header; false past MAX_FORGED of ours. */
@@ -524,9 +596,10 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 
     if (c != NULL) {
         const struct tt_config *cfg = cfg_of(c);
+        const sfsistat go_on = c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 
-        if (c->internal)
-            return SMFIS_CONTINUE;
+        if (c->internal || c->t.refuse_why != NULL)
+            return go_on;
         /* Bare CRs could smuggle a header past us to a downstream reader (SECURITY.md). */
         if (has_bare_cr(name) || has_bare_cr(value))
             return refuse_message(ctx, c, "5.6.0", "tlstrust: bare CR in a message header");
@@ -541,7 +614,7 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
                     ctx, c, "5.7.1",
                     "tlstrust: message carries too many forged Authentication-Results");
         }
-        return SMFIS_CONTINUE;
+        return go_on;
     }
     /* No session state (OnError accept after a failed allocation): refuse forgeries. */
     snap = tt_snapshot_get();
@@ -589,6 +662,12 @@ static sfsistat eom_cb(SMFICTX *ctx)
         return SMFIS_CONTINUE;
     cfg = cfg_of(c);
     copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
+    if (c->t.refuse_why != NULL) {
+        sfsistat r = refuse_now(ctx, c->t.refuse_xcode, c->t.refuse_why);
+
+        txn_reset(c);
+        return r;
+    }
     if (c->internal) {
         tt_log(LOG_INFO, "%s: client=%s is internal: incoming tags kept, none added", c->t.queueid,
                c->client_log);
@@ -643,6 +722,7 @@ static sfsistat close_cb(SMFICTX *ctx)
     struct conn *c = smfi_getpriv(ctx);
 
     if (c != NULL) {
+        txn_reset(c);
         tt_snapshot_put(c->snap);
         free(c);
         smfi_setpriv(ctx, NULL);

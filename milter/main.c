@@ -33,6 +33,7 @@
 #include "snapshot.h"
 #include "socket.h"
 #include "sockspec.h"
+#include "tcp.h"
 
 #define DEFAULT_CONFIG "/etc/tlstrust/tlstrust.conf"
 /* Stack of libmilter's worker threads; the deepest callback needs under 8 KiB. */
@@ -407,6 +408,8 @@ int main(int argc, char **argv)
         return EX_UNAVAILABLE;
     }
     umask(0027);
+    if (tt_socket_unix_path(cfg->socket) == NULL && tt_tcp_nodelay_listeners() <= 0)
+        tt_log(LOG_WARNING, "cannot set TCP_NODELAY on %s: expect 40 ms stalls", cfg->socket);
     if (!tt_socket_secure(cfg->socket, uid, gid, cfg->user != NULL, err, sizeof(err))) {
         tt_log(LOG_ERR, "%s", err);
         fprintf(stderr, "tlstrust-milter: %s\n", err);

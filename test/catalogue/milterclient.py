@@ -9,6 +9,8 @@ import struct
 
 SMFIF_ALL = 0x1FF
 SMFIP_ALL = 0x1FFFFF
+# Stages the milter may skip, and stages it may leave without a reply.
+SMFIP_NOHELO, SMFIP_NOEOH, SMFIP_NR_HDR, SMFIP_NR_CONN = 0x2, 0x40, 0x80, 0x1000
 
 
 class MilterError(Exception):
@@ -26,6 +28,7 @@ class Session:
         self.s.settimeout(timeout)
         self.headers = []  # (name, value) as the MTA holds them
         self.reply_text = None
+        self.session_macros = []  # HELO's macros, sent with MAIL when HELO is skipped
         self.send(b"O", struct.pack(">III", 6, SMFIF_ALL, SMFIP_ALL))
         cmd, data = self.recv()
         if cmd != b"O":
@@ -49,9 +52,15 @@ class Session:
         data = self.recv_exact(n)
         return data[:1], data[1:]
 
-    def command(self, cmd, data=b""):
-        """Send a command and return its final reply letter; apply header changes."""
+    def command(self, cmd, data=b"", skip=0, noreply=0):
+        """Send a command and return its final reply letter; apply header changes.
+        As an MTA does, send nothing when the milter skips the stage (skip flag)
+        and wait for no reply when it asked for none (noreply flag): "c" then."""
+        if self.protocol & skip:
+            return "c"
         self.send(cmd, data)
+        if self.protocol & noreply:
+            return "c"
         while True:
             rcmd, rdata = self.recv()
             if rcmd == b"p":  # progress
@@ -94,14 +103,18 @@ class Session:
     def connect(self, host="client.example", ip="192.0.2.10", macros=()):
         self.macros(b"C", list(macros))
         return self.command(b"C", host.encode() + b"\0" + b"4" + struct.pack(">H", 25000) +
-                            ip.encode() + b"\0")
+                            ip.encode() + b"\0", noreply=SMFIP_NR_CONN)
 
     def helo(self, name="client.example", macros=()):
+        if self.protocol & SMFIP_NOHELO:
+            # The milter asks for its TLS macros at MAIL instead.
+            self.session_macros = list(macros)
+            return "c"
         self.macros(b"H", list(macros))
         return self.command(b"H", name.encode() + b"\0")
 
     def mail(self, addr, macros=()):
-        self.macros(b"M", list(macros))
+        self.macros(b"M", self.session_macros + list(macros))
         return self.command(b"M", addr.encode() + b"\0")
 
     def rcpt(self, addr):
@@ -110,10 +123,10 @@ class Session:
     def header(self, name, value):
         self.headers.append((name, value if isinstance(value, str) else value.decode("latin-1")))
         v = value if isinstance(value, bytes) else value.encode("latin-1")
-        return self.command(b"L", name.encode() + b"\0" + v + b"\0")
+        return self.command(b"L", name.encode() + b"\0" + v + b"\0", noreply=SMFIP_NR_HDR)
 
     def eom(self):
-        r = self.command(b"N")
+        r = self.command(b"N", skip=SMFIP_NOEOH)
         if r != "c":
             return r
         return self.command(b"E")

@@ -21,6 +21,10 @@
 #   TLSTRUST_E2E_CACHE  where the extracted sendmail packages are kept
 #                       (default: REPO/build/e2e-cache)
 #   LAB_QUIET=1         no "# ..." progress lines on stderr
+#   LAB_MILTER_LOGLEVEL, LAB_MILTER_AUTHRESULTS   the milters' LogLevel (debug)
+#                       and AuthResults (yes); scripts/bench-mta sets the shipped ones
+#   LAB_SM_EXTRA_MC     more lines for Sendmail's .mc (more daemons, MAIL_FILTERs)
+#   LAB_SM_DAEMON_OPTS  more DaemonPortOptions for Sendmail's daemon (e.g. Listen=128)
 # All state lives in LAB_* variables.
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -159,9 +163,9 @@ TrustedNetwork  aliada $LAB_PKI/aliada.pem
 DomainTable     domains.table
 DefaultAction   defer
 AuthservID      mx.receiver.test
-AuthResults     yes
+AuthResults     ${LAB_MILTER_AUTHRESULTS:-yes}
 UserID          ${LAB_MILTER_USER[$1]}
-LogLevel        debug
+LogLevel        ${LAB_MILTER_LOGLEVEL:-debug}
 Syslog          no
 EOF
     printf '%s' "${LAB_MILTER_EXTRA[$1]:-}" >>"$d/tlstrust.conf"
@@ -456,8 +460,9 @@ define(\`confSERVER_KEY', \`$LAB_PKI/server.key')dnl
 FEATURE(\`accept_unresolvable_domains')dnl
 FEATURE(\`nocanonify')dnl
 FEATURE(\`no_default_msa')dnl
-DAEMON_OPTIONS(\`Port=$LAB_SM_PORT, Addr=127.0.0.1, Name=MTA')dnl
+DAEMON_OPTIONS(\`Port=$LAB_SM_PORT, Addr=127.0.0.1, Name=MTA${LAB_SM_DAEMON_OPTS:+, $LAB_SM_DAEMON_OPTS}')dnl
 $filter
+${LAB_SM_EXTRA_MC:-}
 MAILER(\`smtp')dnl
 EOF
     m4 -D_CF_DIR_="$cf/" "$cf/m4/cf.m4" "$d/lab.mc" >"$d/lab.cf" || lab_die "m4 sendmail cf failed"

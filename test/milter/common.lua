@@ -61,13 +61,14 @@ function T.session(mta, ip, host)
   return conn
 end
 
--- HELO with extra macros (a flat name/value list), e.g. TLS and certificate names.
+-- HELO with extra macros (a flat name/value list), e.g. TLS and certificate
+-- names. The milter skips HELO (SMFIP_NOHELO) and asks for these macros at
+-- MAIL instead, so an MTA sends them with every MAIL: T.helo records the
+-- session's TLS state (the last HELO wins, as after STARTTLS), T.mail sends it.
+T.session_macros = {}
 function T.helo(conn, macros)
-  if macros and #macros > 0 then
-    assert(mt.macro(conn, SMFIC_HELO, unpack(macros)) == nil)
-  end
-  assert(mt.helo(conn, "client.example") == nil)
-  return mt.getreply(conn)
+  T.session_macros[conn] = macros or {}
+  return SMFIR_CONTINUE
 end
 
 -- Merge two flat name/value macro lists; b's values override a's.
@@ -94,8 +95,13 @@ function T.mark()
   T.mark_pos = #T.log()
 end
 
-function T.mail(conn, from)
+-- MAIL with the session's macros (T.helo) and extra MAIL macros.
+function T.mail(conn, from, extra)
   T.mark()
+  local macros = T.concat(T.session_macros[conn] or {}, extra)
+  if #macros > 0 then
+    assert(mt.macro(conn, SMFIC_MAIL, unpack(macros)) == nil)
+  end
   assert(mt.mailfrom(conn, from) == nil)
   return mt.getreply(conn)
 end
@@ -112,8 +118,8 @@ function T.message(conn, headers)
     assert(mt.header(conn, h[1], h[2]) == nil)
   end
   assert(mt.header(conn, "Subject", "test") == nil)
-  assert(mt.eoh(conn) == nil)
-  -- No body: we negotiate SMFIP_NOBODY, and miltertest then refuses to send one.
+  -- No end of headers, no body: we negotiate SMFIP_NOEOH and SMFIP_NOBODY,
+  -- and miltertest then refuses to send them.
   assert(mt.eom(conn) == nil)
   return mt.getreply(conn)
 end

@@ -18,12 +18,7 @@ local function rcpt(conn, raw, parsed)
 end
 
 local function mail(conn, raw, parsed)
-  T.mark()
-  if parsed then
-    assert(mt.macro(conn, SMFIC_MAIL, "{mail_addr}", parsed) == nil)
-  end
-  assert(mt.mailfrom(conn, raw) == nil)
-  return mt.getreply(conn)
+  return T.mail(conn, raw, parsed and {"{mail_addr}", parsed})
 end
 
 T.run(function()

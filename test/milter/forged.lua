@@ -61,6 +61,9 @@ for i = 1, 32 do
   assert(mt.getreply(conn) == SMFIR_CONTINUE)
 end
 assert(mt.header(conn, "X-TLS-Trust", "trusted; n=33") == nil)
+-- Headers get no reply (SMFIP_NR_HDR): the refusal comes at end of message,
+-- after the client's final dot, as it would from a header reply.
+assert(mt.eom(conn) == nil)
 T.check(mt.getreply(conn) == SMFIR_REPLYCODE, "33 forged tags: message refused")
 T.check(T.last_log("too many forged TLS tags", {}), "refusal logged with its reason")
 mt.disconnect(conn)
@@ -76,6 +79,7 @@ for i = 1, 32 do
   assert(mt.getreply(conn) == SMFIR_CONTINUE)
 end
 assert(mt.header(conn, "Authentication-Results", "\"mx.receiver.test\"; x-tls=pass") == nil)
+assert(mt.eom(conn) == nil)
 T.check(mt.getreply(conn) == SMFIR_REPLYCODE, "33 of our Authentication-Results: refused")
 T.check(T.last_log("too many forged Authentication", {}), "refusal logged")
 mt.disconnect(conn)

@@ -57,14 +57,14 @@ T.check(T.mail(conn, "<a@unlisted.test>") == SMFIR_REPLYCODE, "resolved client n
 mt.disconnect(conn)
 
 -- Aborts and disconnects at every stage leave the daemon serving.
--- (connect, HELO, MAIL, RCPT, a header, end of headers: the body is never sent to us).
-for stage = 1, 6 do
+-- (connect, HELO, MAIL, RCPT, a header: HELO, end of headers and the body
+-- are never sent to us, T.helo only records the TLS macros for MAIL).
+for stage = 1, 5 do
   conn = T.session(T.postfix)
   if stage >= 2 then T.helo(conn, T.postfix.tls) end
   if stage >= 3 then T.mail(conn, "<a@x.test>") end
   if stage >= 4 then T.rcpt(conn, "<b@receiver.test>") end
   if stage >= 5 then mt.header(conn, "X-TLS-Trust", "forged") end
-  if stage >= 6 then mt.eoh(conn) end
   if stage % 2 == 0 then mt.abort(conn) end
   mt.disconnect(conn, false)
 end
