@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "address.h"
 #include "config.h"
 #include "escape.h"
 #include "fuzz_common.h"
@@ -133,7 +134,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     text = fz_strdup(data, size);
     for (i = 0; i < c->nzones; i++) {
         FZ_CHECK(whole_word(text, c->zones[i].network, false));
-        FZ_CHECK(whole_word(text, c->zones[i].zone, true));
+        /* Zones are canonical, as envelope domains are: A-labels, lower case. */
+        FZ_CHECK(tt_is_dns_name(c->zones[i].zone, false) && strlen(c->zones[i].zone) <= 200);
+        FZ_CHECK(strstr(c->zones[i].zone, "xn--") != NULL ||
+                 whole_word(text, c->zones[i].zone, true));
     }
     free(text);
     FZ_CHECK(c->dns == NULL || c->nzones > 0 || c->sender_signals ||
