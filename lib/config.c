@@ -681,21 +681,24 @@ static void warn_remote_resolvers(const struct cparser *p)
 
     if (!(c->nzones > 0 && c->zone_require_dnssec) && !c->sender_signals)
         return;
-    for (i = 0; i < tt_dns_server_count(c->dns); i++)
-        if (!tt_dns_server_loopback(c->dns, i, addr, sizeof(addr)))
+    for (i = 0; i < tt_dns_server_count(&c->dns_effective); i++)
+        if (!tt_dns_server_loopback(&c->dns_effective, i, addr, sizeof(addr)))
             tt_log(LOG_WARNING,
                    "%s: resolver %s%s is not a loopback address: its AD bit is no proof of "
                    "DNSSEC validation (PolicyZoneRequireDNSSEC, DANE); use a validating "
                    "resolver on 127.0.0.1 or ::1",
-                   p->file, addr, c->dns_conf.nservers == 0 ? " (from /etc/resolv.conf)" : "");
+                   p->file, addr,
+                   c->dns_effective.from_resolv_conf ? " (from /etc/resolv.conf)" : "");
 }
 
 /*
- * The resolver exists only when something needs it: a PolicyZone,
- * DnsSenderSignals or an identity=dns rule. The bound check warns when a
+ * DNS is needed only for a PolicyZone, DnsSenderSignals or an identity=dns
+ * rule. The configuration holds the settings, servers filled in from
+ * resolv.conf; the resolver itself is a long-lived service that whoever
+ * runs the configuration makes (see dns.h). The bound check warns when a
  * message's lookups could outlast the MTA's milter command timeout.
  */
-static bool start_dns(struct cparser *p)
+static bool check_dns(struct cparser *p)
 {
     struct tt_config *c = p->c;
     char e[300];
@@ -703,13 +706,14 @@ static bool start_dns(struct cparser *p)
 
     if (c->nzones == 0 && !c->sender_signals && tt_table_count_identity(c->table) == 0)
         return true;
-    c->dns = tt_dns_new(&c->dns_conf, e, sizeof(e));
-    if (c->dns == NULL) {
+    c->dns_needed = true;
+    c->dns_effective = c->dns_conf;
+    if (!tt_dns_conf_complete(&c->dns_effective, e, sizeof(e))) {
         snprintf(p->err, p->errsz, "%s: %s", p->file, e);
         return false;
     }
     warn_remote_resolvers(p);
-    worst = tt_dns_bound_ms(c->dns) * c->dns_budget;
+    worst = tt_dns_bound_ms(&c->dns_effective) * c->dns_budget;
     if (worst > TT_MTA_COMMAND_TIMEOUT_MS)
         tt_log(LOG_WARNING,
                "%s: DnsTimeout x (DnsRetries + 1) x DnsQueryBudget = %ld ms: DNS lookups at MAIL "
@@ -775,7 +779,7 @@ struct tt_config *tt_config_load_stream(FILE *f, const char *path, time_t now, c
         ok = p.c->table != NULL;
     }
     if (ok)
-        ok = start_dns(&p);
+        ok = check_dns(&p);
     free(p.dir);
     if (!ok) {
         tt_config_free(p.c);
@@ -810,7 +814,6 @@ void tt_config_free(struct tt_config *c)
     free(c->internal);
     free(c->user);
     free(c->pidfile);
-    tt_dns_free(c->dns);
     for (size_t i = 0; i < c->nzones; i++) {
         free(c->zones[i].network);
         free(c->zones[i].zone);
@@ -834,9 +837,9 @@ void tt_config_describe(const struct tt_config *c, FILE *out)
         fprintf(out, "  no DomainTable: tagging only\n");
     for (i = 0; i < c->nzones; i++)
         fprintf(out, "  policy zone %s: %s\n", c->zones[i].network, c->zones[i].zone);
-    if (c->dns != NULL)
+    if (c->dns_needed)
         fprintf(out, "  dns: a lookup blocks at most %ld ms, %d lookups per message\n",
-                tt_dns_bound_ms(c->dns), c->dns_budget);
+                tt_dns_bound_ms(&c->dns_effective), c->dns_budget);
 }
 
 bool tt_config_is_internal(const struct tt_config *c, const struct tt_cidr *addr)

@@ -51,9 +51,14 @@ struct tt_config {
     int facility;
     bool on_error_accept;
     enum tt_dialect dialect;
-    /* DNS (see dnspolicy.h). dns is NULL when nothing needs it. */
+    /*
+     * DNS (see dnspolicy.h): the settings as written, and, when something
+     * needs DNS, the same with resolv.conf's servers filled in. The
+     * resolver is not part of the configuration: it outlives reloads.
+     */
     struct tt_dns_conf dns_conf;
-    struct tt_dns *dns;
+    bool dns_needed;
+    struct tt_dns_conf dns_effective;
     struct tt_policy_zone *zones;
     size_t nzones;
     int zone_depth;

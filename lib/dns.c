@@ -56,6 +56,7 @@ struct tt_dns {
     struct tt_dns_stats stats;
     /* The server that gave the last answer: lookups start there, so a dead first one costs once. */
     atomic_uint first_server;
+    atomic_uint refs; /* the snapshots (and tools) that use this resolver */
 };
 
 static double now_mono(void)
@@ -176,6 +177,28 @@ static bool read_resolv_conf(struct tt_dns_conf *conf, char *err, size_t errsz)
     return true;
 }
 
+bool tt_dns_conf_complete(struct tt_dns_conf *conf, char *err, size_t errsz)
+{
+    if (conf->nservers > 0)
+        return true;
+    conf->from_resolv_conf = true;
+    return read_resolv_conf(conf, err, errsz);
+}
+
+bool tt_dns_conf_equal(const struct tt_dns_conf *a, const struct tt_dns_conf *b)
+{
+    size_t i;
+
+    if (a->nservers != b->nservers || a->timeout_ms != b->timeout_ms || a->retries != b->retries ||
+        a->cache_size != b->cache_size)
+        return false;
+    for (i = 0; i < a->nservers; i++)
+        if (a->server_len[i] != b->server_len[i] ||
+            memcmp(&a->servers[i], &b->servers[i], a->server_len[i]) != 0)
+            return false;
+    return true;
+}
+
 struct tt_dns *tt_dns_new(const struct tt_dns_conf *conf, char *err, size_t errsz)
 {
     struct tt_dns *d = calloc(1, sizeof(*d));
@@ -188,7 +211,7 @@ struct tt_dns *tt_dns_new(const struct tt_dns_conf *conf, char *err, size_t errs
     d->conf = *conf;
     if (d->conf.cache_size == 0)
         d->conf.cache_size = 1;
-    if (d->conf.nservers == 0 && !read_resolv_conf(&d->conf, err, errsz)) {
+    if (!tt_dns_conf_complete(&d->conf, err, errsz)) {
         free(d);
         return NULL;
     }
@@ -202,6 +225,7 @@ struct tt_dns *tt_dns_new(const struct tt_dns_conf *conf, char *err, size_t errs
     }
     d->nbuckets = nb;
     atomic_init(&d->first_server, 0);
+    atomic_init(&d->refs, 1);
     pthread_mutex_init(&d->lock, NULL);
     pthread_cond_init(&d->done, NULL);
     return d;
@@ -231,11 +255,22 @@ static const struct tt_dns_answer *box_ref(struct box *b)
     return &b->a;
 }
 
+struct tt_dns *tt_dns_ref(struct tt_dns *d)
+{
+    atomic_fetch_add(&d->refs, 1);
+    return d;
+}
+
+const struct tt_dns_conf *tt_dns_conf_of(const struct tt_dns *d)
+{
+    return &d->conf;
+}
+
 void tt_dns_free(struct tt_dns *d)
 {
     struct centry *e, *next;
 
-    if (d == NULL)
+    if (d == NULL || atomic_fetch_sub(&d->refs, 1) != 1)
         return;
     for (e = d->lru_head; e != NULL; e = next) {
         next = e->lru_next;
@@ -249,19 +284,19 @@ void tt_dns_free(struct tt_dns *d)
     free(d);
 }
 
-long tt_dns_bound_ms(const struct tt_dns *d)
+long tt_dns_bound_ms(const struct tt_dns_conf *conf)
 {
-    return (long)d->conf.timeout_ms * (d->conf.retries + 1);
+    return (long)conf->timeout_ms * (conf->retries + 1);
 }
 
-size_t tt_dns_server_count(const struct tt_dns *d)
+size_t tt_dns_server_count(const struct tt_dns_conf *conf)
 {
-    return d->conf.nservers;
+    return conf->nservers;
 }
 
-bool tt_dns_server_loopback(const struct tt_dns *d, size_t i, char *addr, size_t addrsz)
+bool tt_dns_server_loopback(const struct tt_dns_conf *conf, size_t i, char *addr, size_t addrsz)
 {
-    const struct sockaddr_storage *ss = &d->conf.servers[i];
+    const struct sockaddr_storage *ss = &conf->servers[i];
     char host[INET6_ADDRSTRLEN];
     uint16_t port;
     bool loop;

@@ -30,9 +30,10 @@
 struct tt_dns_conf {
     struct sockaddr_storage servers[TT_DNS_MAX_SERVERS];
     socklen_t server_len[TT_DNS_MAX_SERVERS];
-    size_t nservers; /* 0: the nameservers of /etc/resolv.conf */
-    int timeout_ms;  /* per attempt */
-    int retries;     /* attempts after the first, rotating over the servers */
+    size_t nservers;       /* 0: the nameservers of /etc/resolv.conf */
+    bool from_resolv_conf; /* servers read from /etc/resolv.conf (tt_dns_conf_complete) */
+    int timeout_ms;        /* per attempt */
+    int retries;           /* attempts after the first, rotating over the servers */
     size_t cache_size;
 };
 
@@ -75,9 +76,22 @@ bool tt_dns_conf_add_server(struct tt_dns_conf *conf, const char *spec, char *er
 /* Set conf's defaults (no servers, 2 s, 1 retry, 10000 entries). */
 void tt_dns_conf_init(struct tt_dns_conf *conf);
 
-/* A resolver with its cache; reads /etc/resolv.conf when conf names no server. */
+/* Fill conf's servers from /etc/resolv.conf when it names none. */
+bool tt_dns_conf_complete(struct tt_dns_conf *conf, char *err, size_t errsz);
+/* Same servers, timeout, retries and cache size. */
+bool tt_dns_conf_equal(const struct tt_dns_conf *a, const struct tt_dns_conf *b);
+
+/*
+ * A resolver with its cache; reads /etc/resolv.conf when conf names no
+ * server. It is a long-lived service, not part of a configuration: a reload
+ * that leaves the DNS settings as they were keeps it, and its cache.
+ * Reference-counted: tt_dns_ref takes one more, tt_dns_free drops one.
+ */
 struct tt_dns *tt_dns_new(const struct tt_dns_conf *conf, char *err, size_t errsz);
+struct tt_dns *tt_dns_ref(struct tt_dns *d);
 void tt_dns_free(struct tt_dns *d);
+/* The settings the resolver runs with (servers filled in). */
+const struct tt_dns_conf *tt_dns_conf_of(const struct tt_dns *d);
 
 /*
  * Look name up (type as above). Failures come back as an answer with
@@ -91,15 +105,15 @@ void tt_dns_answer_put(const struct tt_dns_answer *a);
 
 void tt_dns_get_stats(struct tt_dns *d, struct tt_dns_stats *out);
 /* The longest a single lookup can block, in milliseconds. */
-long tt_dns_bound_ms(const struct tt_dns *d);
+long tt_dns_bound_ms(const struct tt_dns_conf *conf);
 
 /* The resolvers asked: DnsResolver lines, or /etc/resolv.conf's nameservers. */
-size_t tt_dns_server_count(const struct tt_dns *d);
+size_t tt_dns_server_count(const struct tt_dns_conf *conf);
 /*
  * Whether resolver i is on this host (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104),
  * the only place its AD bit can be trusted from; its address in addr.
  */
-bool tt_dns_server_loopback(const struct tt_dns *d, size_t i, char *addr, size_t addrsz);
+bool tt_dns_server_loopback(const struct tt_dns_conf *conf, size_t i, char *addr, size_t addrsz);
 
 /*
  * A name we look up: letters, digits, '-' and '_' in labels of 1 to 63

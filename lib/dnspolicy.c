@@ -194,7 +194,7 @@ static const struct tt_dns_answer *lookup(struct tt_dnsmsg *m, const struct tt_c
     const struct tt_dns_answer *a;
     bool hit;
 
-    if (cfg->dns == NULL) {
+    if (m->dns == NULL) {
         snprintf(m->failed, sizeof(m->failed), "%s %s: no resolver", tt_dns_type_name(type), name);
         return NULL;
     }
@@ -204,7 +204,7 @@ static const struct tt_dns_answer *lookup(struct tt_dnsmsg *m, const struct tt_c
         return NULL;
     }
     m->used++;
-    a = tt_dns_lookup(cfg->dns, name, type, &hit);
+    a = tt_dns_lookup(m->dns, name, type, &hit);
     if (!hit)
         m->sent++;
     if (a == NULL) {
@@ -477,7 +477,7 @@ enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_confi
 {
     size_t zi;
 
-    if (domain == NULL || domain[0] == '\0' || cfg->dns == NULL)
+    if (domain == NULL || domain[0] == '\0' || m->dns == NULL)
         return TT_DNSP_OK;
     if (!tt_dns_name_ok(domain)) {
         /* No record can exist under a name DNS cannot carry (UTF-8: its A-label would). */
@@ -571,7 +571,7 @@ enum tt_dnsp_status tt_dnspolicy_mail(struct tt_dnsmsg *m, const struct tt_confi
     struct tt_dns_stats st;
     size_t i;
 
-    if (cfg->dns == NULL)
+    if (m->dns == NULL)
         return TT_DNSP_OK;
     if (domain != NULL && domain[0] != '\0')
         from = tt_table_lookup_domain(cfg->table, TT_KEY_FROM, domain);
@@ -594,7 +594,7 @@ enum tt_dnsp_status tt_dnspolicy_mail(struct tt_dnsmsg *m, const struct tt_confi
                 return TT_DNSP_TEMPFAIL;
     }
     if (m->used > 0) {
-        tt_dns_get_stats(cfg->dns, &st);
+        tt_dns_get_stats(m->dns, &st);
         tt_log(LOG_DEBUG,
                "%s: dns: %u lookup(s), %u sent, for this message; resolver totals: lookups=%lu "
                "sent=%lu cache_hits=%lu joined=%lu evicted=%lu",

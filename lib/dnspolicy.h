@@ -33,8 +33,9 @@ struct tt_dnsrule {
 
 /* One message's DNS state: lives in the transaction, reset by zeroing. */
 struct tt_dnsmsg {
-    unsigned int used; /* lookups charged to the budget */
-    unsigned int sent; /* of which answered by the network (not the cache) */
+    struct tt_dns *dns; /* the resolver: set by the caller; NULL means no lookup can be made */
+    unsigned int used;  /* lookups charged to the budget */
+    unsigned int sent;  /* of which answered by the network (not the cache) */
     size_t nrules;
     struct tt_dnsrule rules[TT_DNSP_RULES];
     char failed[400]; /* the last lookup that failed, for the log and tlstrustctl */

@@ -441,7 +441,7 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
     tt_escape_quoted(from, strlen(from), c->t.from_log, sizeof(c->t.from_log));
     if (tt_fault("envfrom"))
         return internal_error(ctx, c, "injected failure at MAIL");
-    if (c->internal || (cfg->table == NULL && cfg->dns == NULL))
+    if (c->internal || (cfg->table == NULL && !cfg->dns_needed))
         return SMFIS_CONTINUE;
     /* The MTA's parsed sender and the client's spelling of it: both are judged. */
     tt_envelope_domains(from, smfi_getsymval(ctx, "{mail_addr}"), false, &env);
@@ -453,11 +453,13 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
     }
     judge_envelope(c, TT_KEY_FROM, &env, &c->t.verdict);
     judge_client(c, &c->t.verdict);
-    if (cfg->dns == NULL)
+    if (!cfg->dns_needed)
         return finish_mail(ctx, c);
     c->t.dns = tt_fault("dns-alloc") ? NULL : calloc(1, sizeof(*c->t.dns));
     if (c->t.dns == NULL)
         return internal_error(ctx, c, "cannot allocate DNS policy state");
+    /* The resolver belongs to the snapshot, not the configuration: it outlives reloads. */
+    c->t.dns->dns = tt_snapshot_dns(c->snap);
     /* DNS: zone records and sender signals for the MTA's domain, identity=dns. */
     if (tt_dnspolicy_mail(c->t.dns, cfg, c->t.queueid[0] ? c->t.queueid : "NOQUEUE",
                           env.kind == TT_ADDR_DOMAIN ? env.domain[0] : NULL, c->client_name,

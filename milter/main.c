@@ -87,15 +87,24 @@ static void reload(void)
     const char *path = config_path;
     char err[1024];
     struct tt_config *cfg = tt_config_load(path, time(NULL), err, sizeof(err));
+    size_t nnets, entries;
+    int level;
 
     if (cfg == NULL) {
         tt_log(LOG_ERR, "reload failed: %s; keeping the previous configuration", err);
         return;
     }
-    tt_log_set_level(cfg->log_level);
-    tt_log(LOG_NOTICE, "reloaded %s: %zu trusted network(s), %zu table entries", path,
-           cfg->trust.nnets, tt_table_count(cfg->table));
-    tt_snapshot_install(cfg);
+    level = cfg->log_level;
+    nnets = cfg->trust.nnets;
+    entries = tt_table_count(cfg->table);
+    /* cfg belongs to the snapshot from here on, whatever the outcome. */
+    if (!tt_snapshot_install(cfg, err, sizeof(err))) {
+        tt_log(LOG_ERR, "reload failed: %s; keeping the previous configuration", err);
+        return;
+    }
+    tt_log_set_level(level);
+    tt_log(LOG_NOTICE, "reloaded %s: %zu trusted network(s), %zu table entries", path, nnets,
+           entries);
 }
 
 /*
@@ -449,7 +458,11 @@ int main(int argc, char **argv)
            "tlstrust-milter %s starting on %s: %zu trusted network(s), %zu table entries",
            TLSTRUST_VERSION, cfg->socket, cfg->trust.nnets, tt_table_count(cfg->table));
     pidfile = cfg->pidfile != NULL ? strdup(cfg->pidfile) : NULL;
-    tt_snapshot_install(cfg);
+    if (!tt_snapshot_install(cfg, err, sizeof(err))) {
+        tt_log(LOG_ERR, "cannot start: %s", err);
+        free(pidfile);
+        return EX_SOFTWARE;
+    }
     /* cfg now belongs to the snapshot and may be freed on reload */
     tt_snapshot_set_reaper(wake_main);
 

@@ -93,13 +93,20 @@ static int lookup(const struct tt_config *cfg, const char *arg)
             printf("note: identity=dns is checked against the client address at MAIL FROM\n");
         return 0;
     }
-    if (type == TT_KEY_FROM && cfg->dns != NULL) {
+    if (type == TT_KEY_FROM && cfg->dns_needed) {
         struct tt_dnsmsg *m = calloc(1, sizeof(*m));
         struct tt_dns_stats st;
+        char err[300];
         int rc = 1;
 
         if (m == NULL)
             return EX_OSERR;
+        m->dns = tt_dns_new(&cfg->dns_effective, err, sizeof(err));
+        if (m->dns == NULL) {
+            fprintf(stderr, "tlstrustctl: %s\n", err);
+            free(m);
+            return EX_OSERR;
+        }
         if (tt_dnspolicy_find(m, cfg, "lookup", dom) != TT_DNSP_OK || m->failed[0] != '\0') {
             printf("DNS error: %s\n", m->failed);
             rc = 2;
@@ -110,8 +117,9 @@ static int lookup(const struct tt_config *cfg, const char *arg)
             if (rc == 1)
                 rc = 0;
         }
-        tt_dns_get_stats(cfg->dns, &st);
+        tt_dns_get_stats(m->dns, &st);
         printf("dns: %u lookup(s), queries sent=%lu, cache hits=%lu\n", m->used, st.sent, st.hits);
+        tt_dns_free(m->dns);
         free(m);
         if (rc != 1)
             return rc;

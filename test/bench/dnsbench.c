@@ -40,11 +40,14 @@ static int run(const char *conf, const char *label, int n, int alternate)
     struct tt_dnsmsg *m = calloc(1, sizeof(*m));
     double *v = malloc((size_t)n * sizeof(*v));
     struct tt_dns_stats st;
+    struct tt_dns *dns = NULL;
     struct tt_tls tls;
     int i;
 
-    if (c == NULL || c->dns == NULL || m == NULL || v == NULL) {
-        fprintf(stderr, "dnsbench: %s\n", c == NULL ? err : "no resolver or out of memory");
+    if (c != NULL && c->dns_needed)
+        dns = tt_dns_new(&c->dns_effective, err, sizeof(err));
+    if (c == NULL || dns == NULL || m == NULL || v == NULL) {
+        fprintf(stderr, "dnsbench: %s\n", c == NULL || dns == NULL ? err : "out of memory");
         return 1;
     }
     memset(&tls, 0, sizeof(tls));
@@ -58,16 +61,18 @@ static int run(const char *conf, const char *label, int n, int alternate)
 
         memset(&acc, 0, sizeof(acc));
         memset(m, 0, sizeof(*m));
+        m->dns = dns;
         t0 = now_us();
         tt_dnspolicy_mail(m, c, "bench", d, NULL, NULL, &tls, &acc);
         if (i >= 50)
             v[i - 50] = now_us() - t0;
     }
     qsort(v, (size_t)n, sizeof(*v), cmp);
-    tt_dns_get_stats(c->dns, &st);
+    tt_dns_get_stats(dns, &st);
     printf("| %s | %d | %.1f | %.1f | %lu | %lu |\n", label, n, v[n / 2], v[n * 99 / 100], st.sent,
            st.hits);
     tt_config_free(c);
+    tt_dns_free(dns);
     free(v);
     free(m);
     return 0;

@@ -485,7 +485,7 @@ static void test_silent_server_bound(void **state)
     double t0 = now(), dt;
 
     (void)state;
-    assert_int_equal(tt_dns_bound_ms(d), 600);
+    assert_int_equal(tt_dns_bound_ms(tt_dns_conf_of(d)), 600);
     assert_false(look(d, "silent.example", TT_DNS_TIMEOUT));
     dt = now() - t0;
     if (dt < 0.55 || dt > 1.0)
@@ -538,9 +538,9 @@ static void test_server_loopback(void **state)
         assert_true(tt_dns_conf_add_server(&conf, cases[i].spec, err, sizeof(err)));
     d = tt_dns_new(&conf, err, sizeof(err)); /* nothing is sent */
     assert_non_null(d);
-    assert_int_equal(tt_dns_server_count(d), sizeof(cases) / sizeof(cases[0]));
+    assert_int_equal(tt_dns_server_count(tt_dns_conf_of(d)), sizeof(cases) / sizeof(cases[0]));
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        if (tt_dns_server_loopback(d, i, addr, sizeof(addr)) != cases[i].loopback)
+        if (tt_dns_server_loopback(tt_dns_conf_of(d), i, addr, sizeof(addr)) != cases[i].loopback)
             fail_msg("%s: loopback should be %d", cases[i].spec, cases[i].loopback);
         assert_string_equal(addr, cases[i].shown);
     }

@@ -144,9 +144,13 @@ static int setup(void **state)
     return th_trust_redsegura(&trust, "CN=Red Segura CA");
 }
 
+/* The resolver of the last zone_conf(): a fresh cache for each configuration, as a daemon's. */
+static struct tt_dns *zone_dns;
+
 static int teardown(void **state)
 {
     (void)state;
+    tt_dns_free(zone_dns);
     atomic_store(&srv_stop, true);
     pthread_join(srv_thread, NULL);
     close(srv_fd);
@@ -330,7 +334,7 @@ static void test_config_keys(void **state)
     /* No DNS feature: no resolver object, nothing can be sent. */
     c = conf("DnsResolver 127.0.0.1@5353\n", err);
     assert_non_null(c);
-    assert_null(c->dns);
+    assert_false(c->dns_needed);
     assert_int_equal(c->dns_budget, TT_DEFAULT_DNS_BUDGET);
     assert_int_equal(c->dns_conf.timeout_ms, 2000);
     assert_true(c->zone_require_dnssec);
@@ -346,7 +350,7 @@ static void test_config_keys(void **state)
              "OnDnsError ignore\nDnsQueryBudget 5\n",
              err);
     assert_non_null(c);
-    assert_non_null(c->dns);
+    assert_true(c->dns_needed);
     assert_int_equal(c->dns_conf.nservers, 2);
     assert_int_equal(c->dns_conf.timeout_ms, 500);
     assert_int_equal(c->dns_conf.retries, 0);
@@ -362,7 +366,7 @@ static void test_config_keys(void **state)
     assert_int_equal(c->sender_action, TT_ACTION_DEFER);
     assert_true(c->on_dns_error_ignore);
     assert_int_equal(c->dns_budget, 5);
-    assert_int_equal(tt_dns_bound_ms(c->dns), 500);
+    assert_int_equal(tt_dns_bound_ms(&c->dns_effective), 500);
     tt_config_free(c);
 }
 
@@ -419,7 +423,18 @@ static struct tt_config *zone_conf(const char *text)
     c = conf(full, err);
     if (c == NULL)
         fail_msg("%s", err);
+    tt_dns_free(zone_dns);
+    zone_dns = tt_dns_new(&c->dns_effective, err, sizeof(err));
+    if (zone_dns == NULL)
+        fail_msg("%s", err);
     return c;
+}
+
+/* A message's DNS state, empty, using that resolver. */
+static void fresh(struct tt_dnsmsg *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->dns = zone_dns;
 }
 
 /*
@@ -432,7 +447,7 @@ static void test_walk_deep_sender(void **state)
     struct tt_dnsmsg m;
 
     (void)state;
-    memset(&m, 0, sizeof(m));
+    fresh(&m);
     assert_int_equal(tt_dnspolicy_find(&m, c, "deep", "a.b.c.d.e.f.ministerio.example"),
                      TT_DNSP_OK);
     assert_int_equal(m.nrules, 1);
@@ -452,12 +467,12 @@ static void test_walk_most_specific_within_depth(void **state)
     struct tt_dnsmsg m;
 
     (void)state;
-    memset(&m, 0, sizeof(m));
+    fresh(&m);
     assert_int_equal(tt_dnspolicy_find(&m, c, "own", "x.y.own.ministerio.example"), TT_DNSP_OK);
     assert_int_equal(m.nrules, 1);
     assert_string_equal(m.rules[0].key, "zone:redsegura:own.ministerio.example");
     assert_int_equal(m.rules[0].rule.req, TT_REQ_NONE);
-    memset(&m, 0, sizeof(m));
+    fresh(&m);
     assert_int_equal(tt_dnspolicy_find(&m, c, "deeper", "deeper.own.ministerio.example"),
                      TT_DNSP_OK);
     assert_int_equal(m.nrules, 1);
@@ -465,7 +480,7 @@ static void test_walk_most_specific_within_depth(void **state)
     tt_config_free(c);
     /* With PolicyZoneDepth 4 the deeper record is read and wins. */
     c = zone_conf("PolicyZone redsegura policy.test\nPolicyZoneDepth 4\n");
-    memset(&m, 0, sizeof(m));
+    fresh(&m);
     assert_int_equal(tt_dnspolicy_find(&m, c, "deeper4", "a.deeper.own.ministerio.example"),
                      TT_DNSP_OK);
     assert_int_equal(m.nrules, 1);
@@ -491,7 +506,7 @@ static void test_ignore_goes_on(void **state)
     (void)state;
     snprintf(text, sizeof(text), "%sOnDnsError ignore\nDnsQueryBudget 9\n", zones);
     c = zone_conf(text);
-    memset(&m, 0, sizeof(m));
+    fresh(&m);
     assert_int_equal(tt_dnspolicy_find(&m, c, "ignore", "a.ministerio.example"), TT_DNSP_OK);
     if (m.nrules != 2)
         fail_msg("%zu rule(s) found, want the flaky and the redsegura zones' (failed: %s)",
@@ -505,7 +520,7 @@ static void test_ignore_goes_on(void **state)
     /* A budget that runs out ends the search: no later lookup could be made. */
     snprintf(text, sizeof(text), "%sOnDnsError ignore\nDnsQueryBudget 4\n", zones);
     c = zone_conf(text);
-    memset(&m, 0, sizeof(m));
+    fresh(&m);
     assert_int_equal(tt_dnspolicy_find(&m, c, "budget", "a.ministerio.example"), TT_DNSP_OK);
     assert_int_equal(m.used, 4);
     assert_int_equal(m.nrules, 0);
@@ -513,7 +528,7 @@ static void test_ignore_goes_on(void **state)
     tt_config_free(c);
 
     c = zone_conf(zones); /* OnDnsError tempfail */
-    memset(&m, 0, sizeof(m));
+    fresh(&m);
     assert_int_equal(tt_dnspolicy_find(&m, c, "tempfail", "a.ministerio.example"),
                      TT_DNSP_TEMPFAIL);
     assert_int_equal(m.used, 1);
