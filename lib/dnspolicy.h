@@ -83,14 +83,4 @@ enum tt_dnsp_status tt_dnspolicy_identity(struct tt_dnsmsg *m, const struct tt_c
                                           const char *id, const struct tt_tls *tls,
                                           const struct tt_cidr *client, struct tt_verdict *v);
 
-/*
- * Everything DNS adds at MAIL FROM, merged into acc: identity=dns on the
- * table's from: and client: rules, then (when the sender domain has no
- * from: rule in the table) the zones and signals, each judged against tls.
- */
-enum tt_dnsp_status tt_dnspolicy_mail(struct tt_dnsmsg *m, const struct tt_config *cfg,
-                                      const char *id, const char *domain, const char *client_name,
-                                      const struct tt_cidr *client, const struct tt_tls *tls,
-                                      struct tt_verdict *acc);
-
 #endif

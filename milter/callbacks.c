@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 
 #include "address.h"
+#include "decide.h"
 #include "dnspolicy.h"
 #include "escape.h"
 #include "fault.h"
@@ -380,33 +381,19 @@ static sfsistat refuse(SMFICTX *ctx, const struct tt_verdict *v)
     return v->action == TT_ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
-static void judge_client(const struct conn *c, struct tt_verdict *acc)
-{
-    const struct tt_config *cfg = cfg_of(c);
-    const struct tt_rule *r = NULL;
-    struct tt_verdict v;
-
-    if (c->have_addr)
-        r = tt_table_lookup_addr(cfg->table, &c->addr);
-    if (r == NULL && c->client_name[0] != '\0')
-        r = tt_table_lookup_domain(cfg->table, TT_KEY_CLIENT, c->client_name);
-    tt_policy_eval(r, &c->tls, &cfg->trust, cfg->default_action, &v);
-    tt_policy_merge(acc, &v);
-}
-
 /*
- * Judge rules of one kind (from: or to:) for every domain the envelope
- * address stands for (tt_envelope_domains); the strictest outcome wins.
+ * Judge a recipient's to: rules for every domain the address stands for
+ * (tt_envelope_domains); the strictest outcome wins.
  */
-static void judge_envelope(const struct conn *c, enum tt_key_type type,
-                           const struct tt_envelope *env, struct tt_verdict *acc)
+static void judge_recipient(const struct conn *c, const struct tt_envelope *env,
+                            struct tt_verdict *acc)
 {
     const struct tt_config *cfg = cfg_of(c);
     struct tt_verdict v;
     size_t i;
 
     for (i = 0; i < env->n; i++) {
-        tt_policy_eval(tt_table_lookup_domain(cfg->table, type, env->domain[i]), &c->tls,
+        tt_policy_eval(tt_table_lookup_domain(cfg->table, TT_KEY_TO, env->domain[i]), &c->tls,
                        &cfg->trust, cfg->default_action, &v);
         tt_policy_merge(acc, &v);
     }
@@ -428,6 +415,7 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
     const struct tt_config *cfg;
     const char *from = argv != NULL && argv[0] != NULL ? argv[0] : "<>";
     struct tt_envelope env;
+    struct tt_mail_case mc;
 
     if (c == NULL)
         return SMFIS_CONTINUE;
@@ -451,19 +439,19 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
         smfi_setreply(ctx, "553", "5.1.7", "tlstrust: malformed sender address");
         return SMFIS_REJECT;
     }
-    judge_envelope(c, TT_KEY_FROM, &env, &c->t.verdict);
-    judge_client(c, &c->t.verdict);
-    if (!cfg->dns_needed)
-        return finish_mail(ctx, c);
-    c->t.dns = tt_fault("dns-alloc") ? NULL : calloc(1, sizeof(*c->t.dns));
-    if (c->t.dns == NULL)
-        return internal_error(ctx, c, "cannot allocate DNS policy state");
-    /* The resolver belongs to the snapshot, not the configuration: it outlives reloads. */
-    c->t.dns->dns = tt_snapshot_dns(c->snap);
-    /* DNS: zone records and sender signals for the MTA's domain, identity=dns. */
-    if (tt_dnspolicy_mail(c->t.dns, cfg, c->t.queueid[0] ? c->t.queueid : "NOQUEUE",
-                          env.kind == TT_ADDR_DOMAIN ? env.domain[0] : NULL, c->client_name,
-                          c->have_addr ? &c->addr : NULL, &c->tls, &c->t.verdict) != TT_DNSP_OK) {
+    if (cfg->dns_needed) {
+        c->t.dns = tt_fault("dns-alloc") ? NULL : calloc(1, sizeof(*c->t.dns));
+        if (c->t.dns == NULL)
+            return internal_error(ctx, c, "cannot allocate DNS policy state");
+        /* The resolver belongs to the snapshot, not the configuration: it outlives reloads. */
+        c->t.dns->dns = tt_snapshot_dns(c->snap);
+    }
+    mc.id = c->t.queueid[0] ? c->t.queueid : "NOQUEUE";
+    mc.sender = &env;
+    mc.client_name = c->client_name;
+    mc.client = c->have_addr ? &c->addr : NULL;
+    /* Table, then policy zones and sender signals: the order lives in decide.c. */
+    if (tt_decide_mail(cfg, c->t.dns, &mc, &c->tls, &c->t.verdict) != TT_DNSP_OK) {
         smfi_setreply(ctx, "451", "4.4.3", "tlstrust: DNS policy lookup failed, try again later");
         return SMFIS_TEMPFAIL;
     }
@@ -496,7 +484,7 @@ static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
         smfi_setreply(ctx, "553", "5.1.3", "tlstrust: malformed recipient address");
         return SMFIS_REJECT;
     }
-    judge_envelope(c, TT_KEY_TO, &env, &v);
+    judge_recipient(c, &env, &v);
     if (tt_policy_refuses(&v)) {
         struct tt_verdict saved = c->t.verdict;
 

@@ -22,6 +22,7 @@
 #include "address.h"
 #include "cidr.h"
 #include "config.h"
+#include "decide.h"
 #include "dnspolicy.h"
 #include "log.h"
 #include "privs.h"
@@ -61,71 +62,100 @@ static void print_rule(const struct tt_config *cfg, const struct tt_rule *r)
     printf("\n");
 }
 
+/* The rules that apply and where each comes from; exit 0 some, 1 none, 2 a DNS lookup failed. */
+static int print_rules(const struct tt_config *cfg, const struct tt_mail_rule *rules, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const struct tt_rule *r = rules[i].rule;
+
+        print_rule(cfg, r);
+        if (rules[i].dns != NULL) {
+            printf("source: %s\nrule: %s\n", rules[i].dns->source, rules[i].dns->key);
+            continue;
+        }
+        printf("source: table %s:%u (%s)\n", cfg->table_path, r->line, r->key);
+        if (r->identity_dns)
+            printf("note: identity=dns is checked against the client address at MAIL FROM\n");
+    }
+    return n > 0 ? 0 : 1;
+}
+
+/*
+ * from: and client: keys get the rules the milter would find at MAIL FROM,
+ * in its order (decide.c); to: keys, judged per recipient, the table's.
+ */
 static int lookup(const struct tt_config *cfg, const char *arg)
 {
     enum tt_key_type type;
     const char *key = tt_key_split(arg, &type);
-    const struct tt_rule *r = NULL;
-    char dom[TT_DOMAIN_MAX];
+    struct tt_mail_rule rules[TT_MAIL_RULES];
+    struct tt_mail_case mc = {.id = "lookup"};
+    struct tt_envelope env = {.kind = TT_ADDR_DOMAIN, .n = 1};
+    struct tt_dnsmsg *m = NULL;
     struct tt_cidr addr;
-    size_t i;
+    char dom[TT_DNSNAME_MAX], err[300];
+    size_t n = 0;
+    int rc;
 
     /* The key is judged in the form the milter judges envelopes in (A-labels). */
     if (type == TT_KEY_CLIENT && tt_ip_parse(key, &addr)) {
         snprintf(dom, sizeof(dom), "%s", key);
-        r = tt_table_lookup_addr(cfg->table, &addr);
+        mc.client = &addr;
     } else if (strchr(key, '@') != NULL || strchr(key, '<') != NULL) {
         if (tt_addr_domain(key, dom, sizeof(dom)) != TT_ADDR_DOMAIN) {
             fprintf(stderr, "tlstrustctl: '%s' has no domain\n", key);
             return EX_USAGE;
         }
-        r = tt_table_lookup_domain(cfg->table, type, dom);
-    } else if (tt_domain_canonical(key, dom, sizeof(dom))) {
-        r = tt_table_lookup_domain(cfg->table, type, dom);
-    } else {
+    } else if (!tt_domain_canonical(key, dom, sizeof(dom))) {
         fprintf(stderr, "tlstrustctl: '%s' is not a domain name\n", key);
         return EX_USAGE;
     }
-    if (r != NULL) {
-        print_rule(cfg, r);
-        printf("source: table %s:%u (%s)\n", cfg->table_path, r->line, r->key);
-        if (r->identity_dns)
-            printf("note: identity=dns is checked against the client address at MAIL FROM\n");
-        return 0;
+    if (type == TT_KEY_TO) {
+        rules[0].rule = tt_table_lookup_domain(cfg->table, TT_KEY_TO, dom);
+        rules[0].dns = NULL;
+        n = rules[0].rule != NULL;
+    } else {
+        if (type == TT_KEY_CLIENT && mc.client == NULL)
+            mc.client_name = dom;
+        if (type == TT_KEY_FROM) {
+            snprintf(env.domain[0], sizeof(env.domain[0]), "%s", dom);
+            mc.sender = &env;
+        }
+        if (type == TT_KEY_FROM && cfg->dns_needed) {
+            m = calloc(1, sizeof(*m));
+            if (m == NULL)
+                return EX_OSERR;
+            m->dns = tt_dns_new(&cfg->dns_effective, err, sizeof(err));
+            if (m->dns == NULL) {
+                fprintf(stderr, "tlstrustctl: %s\n", err);
+                free(m);
+                return EX_OSERR;
+            }
+        }
+        if (tt_mail_rules(cfg, m, &mc, rules, &n) != TT_DNSP_OK && m->failed[0] == '\0')
+            snprintf(m->failed, sizeof(m->failed), "lookup failed");
     }
-    if (type == TT_KEY_FROM && cfg->dns_needed) {
-        struct tt_dnsmsg *m = calloc(1, sizeof(*m));
+    if (m != NULL && m->failed[0] != '\0')
+        printf("DNS error: %s\n", m->failed);
+    rc = print_rules(cfg, rules, n);
+    if (m != NULL) {
         struct tt_dns_stats st;
-        char err[300];
-        int rc = 1;
 
-        if (m == NULL)
-            return EX_OSERR;
-        m->dns = tt_dns_new(&cfg->dns_effective, err, sizeof(err));
-        if (m->dns == NULL) {
-            fprintf(stderr, "tlstrustctl: %s\n", err);
-            free(m);
-            return EX_OSERR;
+        if (m->used > 0) {
+            tt_dns_get_stats(m->dns, &st);
+            printf("dns: %u lookup(s), queries sent=%lu, cache hits=%lu\n", m->used, st.sent,
+                   st.hits);
         }
-        if (tt_dnspolicy_find(m, cfg, "lookup", dom) != TT_DNSP_OK || m->failed[0] != '\0') {
-            printf("DNS error: %s\n", m->failed);
+        if (m->failed[0] != '\0')
             rc = 2;
-        }
-        for (i = 0; i < m->nrules; i++) {
-            print_rule(cfg, &m->rules[i].rule);
-            printf("source: %s\nrule: %s\n", m->rules[i].source, m->rules[i].key);
-            if (rc == 1)
-                rc = 0;
-        }
-        tt_dns_get_stats(m->dns, &st);
-        printf("dns: %u lookup(s), queries sent=%lu, cache hits=%lu\n", m->used, st.sent, st.hits);
         tt_dns_free(m->dns);
         free(m);
-        if (rc != 1)
-            return rc;
     }
-    printf("no policy for %s%s\n", tt_key_prefix(type), dom);
-    return 1;
+    if (rc == 1)
+        printf("no policy for %s%s\n", tt_key_prefix(type), dom);
+    return rc;
 }
 
 static int check(const struct tt_config *cfg)

@@ -1,6 +1,6 @@
 /*
  * dnsbench.c - the cost of the DNS part of a MAIL FROM decision
- * (tt_dnspolicy_mail), cached and uncached, against a DNS server the
+ * (tt_decide_mail), cached and uncached, against a DNS server the
  * caller runs on loopback (test/bench/dns-bench.sh starts ldns-testns).
  * Usage: dnsbench CACHED.conf UNCACHED.conf [N]
  * CACHED.conf asks one name again and again (every lookup after the first
@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "decide.h"
 #include "dnspolicy.h"
 #include "log.h"
 
@@ -63,7 +64,13 @@ static int run(const char *conf, const char *label, int n, int alternate)
         memset(m, 0, sizeof(*m));
         m->dns = dns;
         t0 = now_us();
-        tt_dnspolicy_mail(m, c, "bench", d, NULL, NULL, &tls, &acc);
+        {
+            struct tt_envelope env = {.kind = TT_ADDR_DOMAIN, .n = 1};
+            struct tt_mail_case mc = {.id = "bench", .sender = &env};
+
+            snprintf(env.domain[0], sizeof(env.domain[0]), "%s", d);
+            tt_decide_mail(c, m, &mc, &tls, &acc);
+        }
         if (i >= 50)
             v[i - 50] = now_us() - t0;
     }
