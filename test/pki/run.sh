@@ -43,8 +43,8 @@ m=$d/members
 "$pki" -d "$d" issue good mx.good.test helo.good.test >/dev/null
 expect_check "member: every criterion passes" 0 '^result: pass \(0 failed, 0 warnings\)$' \
     -H mx.good.test -H helo.good.test "$m/good.pem" "$m/good.key"
-out=$("$ctl" -c "$work/tlstrust.conf" cert-check -H mx.good.test "$m/good-chain.pem" "$m/good.key")
-n=$(grep -c '^pass ' <<<"$out")
+out=$("$ctl" -c "$work/tlstrust.conf" cert-check -H mx.good.test "$m/good-chain.pem" "$m/good.key") || true
+n=$(grep -c '^pass ' <<<"$out" || true)
 [ "$n" -eq 8 ] && ok "member: 8 criteria pass with the chain file" || bad "member: $n pass lines in: $out"
 
 # 2. Certificates the script can be told to make, and the line each fails on.
