@@ -9,6 +9,10 @@
  *   tlstrustctl [-c FILE] check
  *       what tlstrust-milter -n does: load and check everything, print a
  *       summary, exit 0 when fine.
+ *   tlstrustctl [-c FILE] cert-check [-n NETWORK] [-H HOST]... CERT [KEY]
+ *       judge a member's certificate against the network's criteria
+ *       (lib/certcheck.c): one line per criterion, exit 0 when none
+ *       failed, 1 when one did, 66 unreadable file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 #include <unistd.h>
 
 #include "address.h"
+#include "certcheck.h"
 #include "cidr.h"
 #include "config.h"
 #include "decide.h"
@@ -33,6 +38,8 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: tlstrustctl [-c config] lookup [from:|to:|client:]KEY\n"
                  "       tlstrustctl [-c config] check\n"
+                 "       tlstrustctl [-c config] cert-check [-n network] [-H host]... cert.pem "
+                 "[key.pem]\n"
                  "  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n");
 }
 
@@ -164,16 +171,107 @@ static int check(const struct tt_config *cfg)
     return EX_OK;
 }
 
+/* cert-check's arguments, parsed before the configuration is loaded. */
+#define CERT_CHECK_MAX_HOSTS 64
+struct cert_check_args {
+    const char *network;
+    char hosts[CERT_CHECK_MAX_HOSTS][TT_DOMAIN_MAX];
+    const char *host_ptrs[CERT_CHECK_MAX_HOSTS];
+    size_t nhosts;
+    const char *cert, *key;
+};
+
+/* argv[0] is "cert-check". Host names are taken in the form certificates carry (A-labels). */
+static int cert_check_parse(int argc, char **argv, struct cert_check_args *a)
+{
+    int opt;
+
+    optind = 1;
+    while ((opt = getopt(argc, argv, "+n:H:")) != -1) {
+        switch (opt) {
+        case 'n':
+            a->network = optarg;
+            break;
+        case 'H':
+            if (a->nhosts == CERT_CHECK_MAX_HOSTS) {
+                fprintf(stderr, "tlstrustctl: more than %d -H names\n", CERT_CHECK_MAX_HOSTS);
+                return EX_USAGE;
+            }
+            if (!tt_domain_canonical(optarg, a->hosts[a->nhosts], TT_DOMAIN_MAX)) {
+                fprintf(stderr, "tlstrustctl: -H '%s' is not a host name\n", optarg);
+                return EX_USAGE;
+            }
+            a->host_ptrs[a->nhosts] = a->hosts[a->nhosts];
+            a->nhosts++;
+            break;
+        default:
+            usage(stderr);
+            return EX_USAGE;
+        }
+    }
+    if (optind >= argc || argc - optind > 2) {
+        usage(stderr);
+        return EX_USAGE;
+    }
+    a->cert = argv[optind];
+    a->key = optind + 1 < argc ? argv[optind + 1] : NULL;
+    return EX_OK;
+}
+
+/* Without -n the configuration must name exactly one network: never guess among several. */
+static int cert_check(const struct tt_config *cfg, const struct cert_check_args *a)
+{
+    const struct tt_network *net = NULL;
+    struct tt_cc_request rq = {.cert_file = a->cert,
+                               .key_file = a->key,
+                               .hosts = a->host_ptrs,
+                               .nhosts = a->nhosts,
+                               .now = time(NULL)};
+    struct tt_cc_report rep;
+    char err[1024];
+
+    if (a->network != NULL)
+        net = tt_trust_find(&cfg->trust, a->network);
+    else if (cfg->trust.nnets == 1)
+        net = &cfg->trust.nets[0];
+    if (net == NULL) {
+        if (a->network != NULL)
+            fprintf(stderr, "tlstrustctl: no TrustedNetwork %s in %s\n", a->network, cfg->path);
+        else
+            fprintf(stderr, "tlstrustctl: %s has %zu networks: say which with -n\n", cfg->path,
+                    cfg->trust.nnets);
+        return a->network != NULL || cfg->trust.nnets == 0 ? EX_CONFIG : EX_USAGE;
+    }
+    rq.ca_file = net->file;
+    rq.network = net->name;
+    switch (tt_certcheck(&rq, &rep, err, sizeof(err))) {
+    case TT_CC_OK:
+        tt_cc_print(&rep, stdout);
+        return tt_cc_failed(&rep) ? 1 : EX_OK;
+    case TT_CC_BAD_INPUT:
+        fprintf(stderr, "tlstrustctl: %s\n", err);
+        return EX_NOINPUT;
+    case TT_CC_BAD_BUNDLE:
+        fprintf(stderr, "tlstrustctl: network %s: %s\n", net->name, err);
+        return EX_CONFIG;
+    default:
+        fprintf(stderr, "tlstrustctl: %s\n", err);
+        return EX_OSERR;
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG;
+    struct cert_check_args cc = {0};
     struct tt_config *cfg;
     char err[1024], *abs_path;
     uid_t uid;
     gid_t gid;
     int opt, rc;
 
-    while ((opt = getopt(argc, argv, "c:h")) != -1) {
+    /* '+': stop at the command, whose own options (cert-check -n, -H) follow it. */
+    while ((opt = getopt(argc, argv, "+c:h")) != -1) {
         switch (opt) {
         case 'c':
             path = optarg;
@@ -188,9 +286,18 @@ int main(int argc, char **argv)
     }
     if (optind >= argc || (strcmp(argv[optind], "check") == 0 && optind + 1 != argc) ||
         (strcmp(argv[optind], "lookup") == 0 && optind + 2 != argc) ||
-        (strcmp(argv[optind], "check") != 0 && strcmp(argv[optind], "lookup") != 0)) {
+        (strcmp(argv[optind], "check") != 0 && strcmp(argv[optind], "lookup") != 0 &&
+         strcmp(argv[optind], "cert-check") != 0)) {
         usage(stderr);
         return EX_USAGE;
+    }
+    if (strcmp(argv[optind], "cert-check") == 0) {
+        int cmd = optind;
+
+        rc = cert_check_parse(argc - cmd, argv + cmd, &cc);
+        if (rc != EX_OK)
+            return rc;
+        optind = cmd;
     }
     abs_path = realpath(path, NULL);
     if (abs_path == NULL) {
@@ -198,7 +305,7 @@ int main(int argc, char **argv)
         return EX_CONFIG;
     }
     tt_log_open("tlstrustctl", false, LOG_MAIL);
-    tt_log_set_level(strcmp(argv[optind], "lookup") == 0 ? LOG_WARNING : LOG_INFO);
+    tt_log_set_level(strcmp(argv[optind], "check") == 0 ? LOG_INFO : LOG_WARNING);
     cfg = tt_config_load(abs_path, time(NULL), err, sizeof(err));
     free(abs_path);
     if (cfg == NULL) {
@@ -212,6 +319,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[optind], "check") == 0)
         rc = check(cfg);
+    else if (strcmp(argv[optind], "cert-check") == 0)
+        rc = cert_check(cfg, &cc);
     else
         rc = lookup(cfg, argv[optind + 1]);
     tt_config_free(cfg);

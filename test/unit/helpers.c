@@ -188,3 +188,160 @@ int th_trust_redsegura(struct tt_trust *t, const char *subject)
     fprintf(stderr, "fixture: %s\n", err);
     return -1;
 }
+
+/* A new key as spec says: "ec:CURVE", "rsa:BITS" or "ed25519". */
+static EVP_PKEY *new_key(const char *spec)
+{
+    EVP_PKEY *k = NULL;
+
+    if (strncmp(spec, "ec:", 3) == 0)
+        k = EVP_EC_gen(spec + 3);
+    else if (strncmp(spec, "rsa:", 4) == 0)
+        k = EVP_RSA_gen((unsigned int)atoi(spec + 4));
+    else if (strcmp(spec, "ed25519") == 0)
+        k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+    if (k == NULL) {
+        fprintf(stderr, "new_key: cannot make %s\n", spec);
+        exit(1);
+    }
+    return k;
+}
+
+static void write_pem(const char *name, X509 *x, EVP_PKEY *k)
+{
+    char file[128];
+    FILE *f;
+
+    snprintf(file, sizeof(file), "%s.pem", name);
+    f = fopen(path_of(file), "w");
+    if (f == NULL || !PEM_write_X509(f, x) || fclose(f) != 0) {
+        perror(file);
+        exit(1);
+    }
+    snprintf(file, sizeof(file), "%s.key", name);
+    f = fopen(path_of(file), "w");
+    if (f == NULL || !PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL) || fclose(f) != 0) {
+        perror(file);
+        exit(1);
+    }
+}
+
+static X509 *read_cert(const char *name)
+{
+    char file[128];
+    FILE *f;
+    X509 *x;
+
+    snprintf(file, sizeof(file), "%s.pem", name);
+    f = fopen(path_of(file), "r");
+    x = f != NULL ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+    if (f != NULL)
+        fclose(f);
+    if (x == NULL) {
+        fprintf(stderr, "read_cert: %s\n", file);
+        exit(1);
+    }
+    return x;
+}
+
+static EVP_PKEY *read_key(const char *name)
+{
+    char file[128];
+    EVP_PKEY *k;
+    FILE *f;
+
+    snprintf(file, sizeof(file), "%s.key", name);
+    f = fopen(path_of(file), "r");
+    k = f != NULL ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+    if (f != NULL)
+        fclose(f);
+    if (k == NULL) {
+        fprintf(stderr, "read_key: %s\n", file);
+        exit(1);
+    }
+    return k;
+}
+
+static void add_ext(X509 *x, X509 *issuer, int nid, const char *value)
+{
+    X509V3_CTX v3;
+    X509_EXTENSION *ext;
+
+    X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+    ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value);
+    if (ext == NULL || !X509_add_ext(x, ext, -1)) {
+        fprintf(stderr, "add_ext: %s\n", value);
+        exit(1);
+    }
+    X509_EXTENSION_free(ext);
+}
+
+/* Sign x (subject CN cn, key k) by issuer/ikey, or by itself when issuer is NULL. */
+static void sign_cert(X509 *x, const char *cn, EVP_PKEY *k, X509 *issuer, EVP_PKEY *ikey,
+                      const char *md, long nb, long na)
+{
+    X509_NAME *n = X509_NAME_new();
+    static long serial = 100;
+    time_t now = time(NULL); /* one clock for both dates: lifetimes are exact */
+
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), serial++);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const unsigned char *)cn, -1, -1, 0);
+    X509_set_subject_name(x, n);
+    X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : n);
+    X509_NAME_free(n);
+    X509_time_adj(X509_getm_notBefore(x), nb, &now);
+    X509_time_adj(X509_getm_notAfter(x), na, &now);
+    X509_set_pubkey(x, k);
+    add_ext(x, issuer != NULL ? issuer : x, NID_subject_key_identifier, "hash");
+    if (issuer != NULL)
+        add_ext(x, issuer, NID_authority_key_identifier, "keyid:always");
+    if (!X509_sign(x, issuer != NULL ? ikey : k,
+                   strcmp(md, "none") == 0 ? NULL : EVP_get_digestbyname(md))) {
+        fprintf(stderr, "sign_cert: %s with %s\n", cn, md);
+        exit(1);
+    }
+}
+
+const char *th_ca(const char *name, const char *cn, const char *issuer)
+{
+    X509 *x = X509_new(), *ix = issuer != NULL ? read_cert(issuer) : NULL;
+    EVP_PKEY *k = new_key("ec:P-256"), *ik = issuer != NULL ? read_key(issuer) : NULL;
+    char file[128];
+
+    add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE");
+    add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign");
+    sign_cert(x, cn, k, ix, ik, "sha256", -86400, 3650L * 86400);
+    write_pem(name, x, k);
+    X509_free(x);
+    X509_free(ix);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(ik);
+    snprintf(file, sizeof(file), "%s.pem", name);
+    return path_of(file);
+}
+
+const char *th_issue(const char *name, const char *issuer, const struct th_leaf *spec)
+{
+    X509 *x = X509_new(), *ix = read_cert(issuer);
+    EVP_PKEY *k = new_key(spec->key != NULL ? spec->key : "ec:P-256"), *ik = read_key(issuer);
+    const char *eku = spec->eku != NULL ? spec->eku : "serverAuth,clientAuth";
+    const char *san = spec->san != NULL ? spec->san : "DNS:mx.member.test";
+    char file[128];
+
+    add_ext(x, ix, NID_basic_constraints, spec->ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
+    if (eku[0] != '\0')
+        add_ext(x, ix, NID_ext_key_usage, eku);
+    if (san[0] != '\0')
+        add_ext(x, ix, NID_subject_alt_name, san);
+    sign_cert(x, spec->cn != NULL ? spec->cn : "mx.member.test", k, ix, ik,
+              spec->md != NULL ? spec->md : "sha256", spec->not_before,
+              spec->not_after != 0 ? spec->not_after : 397L * 86400);
+    write_pem(name, x, k);
+    X509_free(x);
+    X509_free(ix);
+    EVP_PKEY_free(k);
+    EVP_PKEY_free(ik);
+    snprintf(file, sizeof(file), "%s.pem", name);
+    return path_of(file);
+}

@@ -50,4 +50,29 @@ const char *th_stderr_end(void);
 struct tt_trust;
 int th_trust_redsegura(struct tt_trust *t, const char *subject);
 
+/*
+ * A certificate authority with its key kept (tmpdir/name.pem and
+ * name.key), to issue certificates from with th_issue(). issuer NULL:
+ * self-signed root; else an intermediate signed by that CA.
+ */
+const char *th_ca(const char *name, const char *cn, const char *issuer);
+
+/* What th_issue() puts in a certificate. Zero fields take the defaults. */
+struct th_leaf {
+    const char *cn;  /* subject CN (default "mx.member.test") */
+    const char *san; /* subjectAltName, e.g. "DNS:a.test,DNS:b.test"; "" none */
+    const char *eku; /* extendedKeyUsage (default "serverAuth,clientAuth"); "" none */
+    const char *key; /* "ec:P-256" (default), "ec:P-521", "rsa:BITS", "ed25519" */
+    const char *md;  /* signature digest (default "sha256") */
+    long not_before; /* seconds from now (default 0) */
+    long not_after;  /* seconds from now (default 397 days) */
+    bool ca;         /* basicConstraints CA:TRUE */
+};
+
+/*
+ * Issue a certificate from the CA named issuer (th_ca) to tmpdir/name.pem,
+ * its key to tmpdir/name.key. Returns the certificate's path.
+ */
+const char *th_issue(const char *name, const char *issuer, const struct th_leaf *spec);
+
 #endif
