@@ -4,25 +4,9 @@
 -- them starts a new resolver with an empty cache.
 dofile(HERE .. "/../dns/dnscommon.lua")
 
-local function write_conf(extra)
-  local f = assert(io.open(T.conf, "w"))
-  f:write("Socket " .. T.sock .. "\n" ..
-    "TrustedNetwork redsegura " .. CA .. "\n" ..
-    "DomainTable " .. DIR .. "/domains\n" ..
-    "AuthservID mx.receiver.test\nSyslog no\nLogLevel debug\n" ..
-    D.resolver .. D.zone .. extra)
-  f:close()
-end
-
+-- The daemon's DNS configuration with extra lines, reloaded.
 local function reload(extra)
-  write_conf(extra)
-  local mark = #T.log()
-  mt.signal(1)
-  for _ = 1, 100 do
-    if T.log():sub(mark + 1):find("reloaded", 1, true) then return true end
-    mt.sleep(0.05)
-  end
-  return false
+  return T.reload("AuthservID mx.receiver.test\n" .. D.resolver .. D.zone .. extra)
 end
 
 T.run(function()

@@ -27,35 +27,16 @@ while (($#)); do
     esac
 done
 
-T_N=0 T_PASS=0 T_FAIL=0
 BASE_TABLE=$LAB_TABLE
 
 # ---------------------------------------------------------------- TAP
 
-# check NAME COMMAND [ARGS...]: one TAP line; the command's output is shown
-# as diagnostics when it fails.
-check() {
-    local name=$1 out
-    shift
-    T_N=$((T_N + 1))
-    if out=$("$@" 2>&1); then
-        echo "ok $T_N - $name"
-        T_PASS=$((T_PASS + 1))
-    else
-        echo "not ok $T_N - $name"
-        T_FAIL=$((T_FAIL + 1))
-        [[ -n $out ]] && printf '#   %s\n' "${out//$'\n'/$'\n'#   }"
-    fi
-    return 0
-}
+# shellcheck source-path=SCRIPTDIR
+. "$LAB_SRC/../tap.sh"
 
 want_scenario() { [[ -z $ONLY || $ONLY == *",$1,"* ]]; }
 
-finish() {
-    echo "1..$T_N"
-    echo "$T_PASS passed, $T_FAIL failed"
-    ((T_FAIL == 0))
-}
+finish() { tap_finish; }
 
 # ---------------------------------------------------------------- assertions
 # Each returns non-zero with an explanation on stdout, so each check can fail.

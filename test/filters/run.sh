@@ -41,22 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-T_N=0 T_PASS=0 T_FAIL=0
-# check NAME COMMAND...: one TAP line; the output of a failing check is shown.
-check() {
-    local name=$1 out
-    shift
-    T_N=$((T_N + 1))
-    if out=$("$@" 2>&1); then
-        echo "ok $T_N - $name"
-        T_PASS=$((T_PASS + 1))
-    else
-        echo "not ok $T_N - $name"
-        T_FAIL=$((T_FAIL + 1))
-        [[ -n $out ]] && printf '#   %s\n' "${out//$'\n'/$'\n'#   }"
-    fi
-    return 0
-}
+# shellcheck source-path=SCRIPTDIR
+. "$here/../tap.sh"
 
 # ---------------------------------------------------------------- messages
 # msg NAME: a message whose header section starts with stdin (the tags);
@@ -301,6 +287,4 @@ check "sieve: trusted + forged second: No-TLS" folder_is trusted_then_forged_tru
 check "sieve: authserv-id in the subject: No-TLS" folder_is foreign_subject_trick No-TLS
 check "sieve: untagged: No-TLS" folder_is untagged No-TLS
 
-echo "1..$T_N"
-echo "$T_PASS passed, $T_FAIL failed"
-((T_FAIL == 0))
+tap_finish

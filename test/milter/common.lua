@@ -38,17 +38,34 @@ local function write(path, text)
 end
 
 -- Start the daemon with extra configuration lines and a domain table.
-function T.start(conf, table_text)
+-- Write the configuration: socket, network, table and logging, then lines.
+function T.write_conf(lines)
   T.sock = "unix:" .. DIR .. "/milter.sock"
-  write(DIR .. "/domains", table_text or "")
-  write(DIR .. "/tlstrust.conf", "Socket " .. T.sock .. "\n" ..
+  T.conf = DIR .. "/tlstrust.conf"
+  write(T.conf, "Socket " .. T.sock .. "\n" ..
     "TrustedNetwork redsegura " .. CA .. "\n" ..
     "DomainTable " .. DIR .. "/domains\n" ..
-    "AuthservID mx.receiver.test\n" ..
-    "Syslog no\nLogLevel debug\n" .. (conf or ""))
-  T.conf = DIR .. "/tlstrust.conf"
+    "Syslog no\nLogLevel debug\n" .. lines)
+end
+
+function T.start(conf, table_text)
+  write(DIR .. "/domains", table_text or "")
+  T.write_conf("AuthservID mx.receiver.test\n" .. (conf or ""))
   mt.set_timeout(10)
   mt.startfilter(BIN, "-f", "-c", T.conf)
+end
+
+-- Rewrite the configuration with these lines and SIGHUP; true once the
+-- daemon logged that it reloaded (up to 5 s). Log checks start after it.
+function T.reload(lines)
+  T.write_conf(lines)
+  T.mark()
+  mt.signal(1)
+  for _ = 1, 100 do
+    if T.log():sub(T.mark_pos + 1):find("reloaded", 1, true) then return true end
+    mt.sleep(0.05)
+  end
+  return false
 end
 
 -- A new SMTP session from ip with the given MTA's connect macros.

@@ -3,39 +3,19 @@
 -- as ours) and the InternalHosts answer (security review, item 7).
 dofile(HERE .. "/common.lua")
 
-local function write_conf(extra)
-  local f = assert(io.open(T.conf, "w"))
-  f:write("Socket " .. T.sock .. "\n" ..
-    "TrustedNetwork redsegura " .. CA .. "\n" ..
-    "DomainTable " .. DIR .. "/domains\n" ..
-    "Syslog no\nLogLevel debug\nAuthResults yes\n" .. extra)
-  f:close()
-end
-
-local function reload(extra)
-  write_conf(extra)
-  T.mark()
-  mt.signal(1)
-  for _ = 1, 100 do
-    if T.log():sub(T.mark_pos + 1):find("reloaded", 1, true) then return true end
-    mt.sleep(0.05)
-  end
-  return false
-end
-
 T.run(function()
 T.start("AuthResults yes\n", "")
 -- Connected first: a signal before the daemon is ready would end it.
 local conn = T.session(T.postfix)
 T.helo(conn, {})
-T.check(reload("AuthservID old.example\n"), "first configuration loaded")
+T.check(T.reload("AuthResults yes\nAuthservID old.example\n"), "first configuration loaded")
 T.mail(conn, "<a@sender.test>")
 T.rcpt(conn, "<b@receiver.test>")
 T.message(conn)
 local tag = T.tag(conn) or ""
 T.check(tag:find("authserv-id=old.example", 1, true) ~= nil, "tag names old.example", tag)
 
-T.check(reload("AuthservID new.example\n"), "SIGHUP: AuthservID new.example")
+T.check(T.reload("AuthResults yes\nAuthservID new.example\n"), "SIGHUP: AuthservID new.example")
 T.mail(conn, "<a@sender.test>")
 T.rcpt(conn, "<b@receiver.test>")
 T.message(conn, {{"Authentication-Results", "new.example; x-tls=pass"}})
@@ -45,7 +25,7 @@ T.check(tag:find("authserv-id=new.example", 1, true) ~= nil,
 T.check(mt.eom_check(conn, MT_HDRDELETE, "Authentication-Results"),
   "a forged Authentication-Results for new.example is deleted")
 
-T.check(reload("AuthservID new.example\nInternalHosts 192.0.2.10\n"),
+T.check(T.reload("AuthResults yes\nAuthservID new.example\nInternalHosts 192.0.2.10\n"),
   "SIGHUP: the client becomes internal")
 T.mail(conn, "<a@sender.test>")
 T.rcpt(conn, "<b@receiver.test>")

@@ -24,21 +24,8 @@ if dpkg-query -W -f='${Status}' "$PKG" 2>/dev/null | grep -q "installed"; then
     exit 1
 fi
 
-T_N=0 T_PASS=0 T_FAIL=0
-check() {
-    local name=$1 out
-    shift
-    T_N=$((T_N + 1))
-    if out=$("$@" 2>&1); then
-        echo "ok $T_N - $name"
-        T_PASS=$((T_PASS + 1))
-    else
-        echo "not ok $T_N - $name"
-        T_FAIL=$((T_FAIL + 1))
-        [[ -n $out ]] && printf '#   %s\n' "${out//$'\n'/$'\n'#   }"
-    fi
-    return 0
-}
+# shellcheck source-path=SCRIPTDIR
+. "$here/../tap.sh"
 want_true() { # MESSAGE COMMAND...
     local msg=$1
     shift
@@ -83,7 +70,7 @@ build() { (cd "$P/src" && timeout 900 dpkg-buildpackage -us -uc -b >"$P/build.lo
 check "dpkg-buildpackage -us -uc -b" build
 DEB=$(ls "$P"/${PKG}_*.deb 2>/dev/null | head -n1 || true)
 check "the .deb is built outside the tree" want_true "no $PKG .deb in $P" test -f "$DEB"
-[[ -f $DEB ]] || { echo "1..$T_N"; echo "$T_PASS passed, $T_FAIL failed"; exit 1; }
+[[ -f $DEB ]] || { tap_finish; exit 1; }
 lint() {
     timeout 600 lintian --fail-on error "$P"/*.changes >"$P/lintian.log" 2>&1
     local rc=$?
@@ -220,6 +207,4 @@ check "after purge: package unknown to dpkg" \
     want_true "$(dpkg -l "$PKG" 2>&1 | tail -n1)" \
     bash -c "! dpkg-query -W -f='\${Status}' $PKG 2>/dev/null | grep -qE ' (installed|config-files|half-installed|half-configured)\$'"
 
-echo "1..$T_N"
-echo "$T_PASS passed, $T_FAIL failed"
-((T_FAIL == 0))
+tap_finish
