@@ -5,6 +5,11 @@
 #include "helpers.h"
 #include "trustnet.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,4 +349,53 @@ const char *th_issue(const char *name, const char *issuer, const struct th_leaf 
     EVP_PKEY_free(ik);
     snprintf(file, sizeof(file), "%s.pem", name);
     return path_of(file);
+}
+
+static int udp_fd = -1;
+static atomic_bool udp_stop;
+static pthread_t udp_thread;
+static th_udp_answer_fn udp_answer;
+
+static void *udp_serve(void *arg)
+{
+    (void)arg;
+    while (!atomic_load(&udp_stop)) {
+        struct pollfd pfd = {.fd = udp_fd, .events = POLLIN};
+        struct sockaddr_storage from;
+        socklen_t fromlen = sizeof(from);
+        uint8_t buf[4096];
+        ssize_t n;
+
+        if (poll(&pfd, 1, 50) != 1)
+            continue;
+        n = recvfrom(udp_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
+        if (n > 0)
+            udp_answer(udp_fd, buf, (size_t)n, &from, fromlen);
+    }
+    return NULL;
+}
+
+int th_udp_start(th_udp_answer_fn answer)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    socklen_t len = sizeof(sin);
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    udp_fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (udp_fd < 0 || bind(udp_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
+        getsockname(udp_fd, (struct sockaddr *)&sin, &len) != 0)
+        return -1;
+    udp_answer = answer;
+    atomic_store(&udp_stop, false);
+    if (pthread_create(&udp_thread, NULL, udp_serve, NULL) != 0)
+        return -1;
+    return ntohs(sin.sin_port);
+}
+
+void th_udp_stop(void)
+{
+    atomic_store(&udp_stop, true);
+    pthread_join(udp_thread, NULL);
+    close(udp_fd);
+    udp_fd = -1;
 }

@@ -7,6 +7,8 @@
 #define TT_TEST_HELPERS_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
+#include <stdint.h>
 #include <stddef.h>
 
 /* A fresh directory for this test binary (removed at exit). */
@@ -74,5 +76,15 @@ struct th_leaf {
  * its key to tmpdir/name.key. Returns the certificate's path.
  */
 const char *th_issue(const char *name, const char *issuer, const struct th_leaf *spec);
+
+/*
+ * A UDP server on 127.0.0.1 for the DNS tests: a thread hands every
+ * datagram to answer(), which replies on fd. th_udp_start returns the
+ * server's port, or -1; one server at a time.
+ */
+typedef void (*th_udp_answer_fn)(int fd, const uint8_t *query, size_t n,
+                                 const struct sockaddr_storage *from, socklen_t fromlen);
+int th_udp_start(th_udp_answer_fn answer);
+void th_udp_stop(void);
 
 #endif

@@ -27,13 +27,11 @@
 #include <unistd.h>
 
 #include "dns.h"
+#include "helpers.h"
 
-static int srv_fd = -1;
 static int srv_port;
 static int srv_tcp_fd = -1; /* bound, never listening: TCP to srv_port is refused */
 static atomic_int srv_queries;
-static atomic_bool srv_stop;
-static pthread_t srv_thread;
 
 /* Answers that are not an answer to our query: *.bad.example names the flaw. */
 static void mangle(ldns_pkt *a, const char *name, const ldns_rr *qrr)
@@ -63,7 +61,7 @@ static void mangle(ldns_pkt *a, const char *name, const ldns_rr *qrr)
     }
 }
 
-static void answer(const uint8_t *q, size_t qlen, const struct sockaddr_storage *from,
+static void answer(int fd, const uint8_t *q, size_t qlen, const struct sockaddr_storage *from,
                    socklen_t fromlen)
 {
     ldns_pkt *query = NULL, *a;
@@ -108,7 +106,7 @@ static void answer(const uint8_t *q, size_t qlen, const struct sockaddr_storage 
     }
     mangle(a, name, qrr);
     if (ldns_pkt2wire(&wire, a, &wlen) == LDNS_STATUS_OK)
-        (void)sendto(srv_fd, wire, wlen, 0, (const struct sockaddr *)from, fromlen);
+        (void)sendto(fd, wire, wlen, 0, (const struct sockaddr *)from, fromlen);
     free(wire);
     ldns_pkt_free(a);
 out:
@@ -116,49 +114,26 @@ out:
     ldns_pkt_free(query);
 }
 
-static void *server(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&srv_stop)) {
-        struct pollfd pfd = {.fd = srv_fd, .events = POLLIN};
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof(from);
-        uint8_t buf[4096];
-        ssize_t n;
-
-        if (poll(&pfd, 1, 50) != 1)
-            continue;
-        n = recvfrom(srv_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
-        if (n > 0)
-            answer(buf, (size_t)n, &from, fromlen);
-    }
-    return NULL;
-}
-
 static int setup(void **state)
 {
     struct sockaddr_in sin = {.sin_family = AF_INET};
-    socklen_t len = sizeof(sin);
 
     (void)state;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    srv_fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (srv_fd < 0 || bind(srv_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-        getsockname(srv_fd, (struct sockaddr *)&sin, &len) != 0)
+    srv_port = th_udp_start(answer);
+    if (srv_port < 0)
         return -1;
-    srv_port = ntohs(sin.sin_port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sin.sin_port = htons((uint16_t)srv_port);
     srv_tcp_fd = socket(AF_INET, SOCK_STREAM, 0);
     if (srv_tcp_fd < 0 || bind(srv_tcp_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0)
         return -1;
-    return pthread_create(&srv_thread, NULL, server, NULL) == 0 ? 0 : -1;
+    return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    atomic_store(&srv_stop, true);
-    pthread_join(srv_thread, NULL);
-    close(srv_fd);
+    th_udp_stop();
     close(srv_tcp_fd);
     return 0;
 }

@@ -46,14 +46,11 @@ static const struct {
     {"a.ministerio.example.policy.broken.test.", NULL},
 };
 
-static int srv_fd = -1;
 static int srv_port;
-static atomic_bool srv_stop;
-static pthread_t srv_thread;
 static pthread_mutex_t asked_lock = PTHREAD_MUTEX_INITIALIZER;
 static char asked[4096]; /* names asked, each followed by '\n' */
 
-static void zone_answer(const uint8_t *q, size_t qlen, const struct sockaddr_storage *from,
+static void zone_answer(int fd, const uint8_t *q, size_t qlen, const struct sockaddr_storage *from,
                         socklen_t fromlen)
 {
     ldns_pkt *query = NULL, *a;
@@ -88,30 +85,11 @@ static void zone_answer(const uint8_t *q, size_t qlen, const struct sockaddr_sto
         ldns_pkt_push_rr(a, LDNS_SECTION_AUTHORITY, rr);
     }
     if (ldns_pkt2wire(&wire, a, &wlen) == LDNS_STATUS_OK)
-        (void)sendto(srv_fd, wire, wlen, 0, (const struct sockaddr *)from, fromlen);
+        (void)sendto(fd, wire, wlen, 0, (const struct sockaddr *)from, fromlen);
     free(wire);
     ldns_pkt_free(a);
     free(name);
     ldns_pkt_free(query);
-}
-
-static void *zone_server(void *arg)
-{
-    (void)arg;
-    while (!atomic_load(&srv_stop)) {
-        struct pollfd pfd = {.fd = srv_fd, .events = POLLIN};
-        struct sockaddr_storage from;
-        socklen_t fromlen = sizeof(from);
-        uint8_t buf[4096];
-        ssize_t n;
-
-        if (poll(&pfd, 1, 50) != 1)
-            continue;
-        n = recvfrom(srv_fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
-        if (n > 0)
-            zone_answer(buf, (size_t)n, &from, fromlen);
-    }
-    return NULL;
 }
 
 /* Whether the server was asked for name (with its final dot). */
@@ -129,17 +107,9 @@ static bool was_asked(const char *name)
 
 static int setup(void **state)
 {
-    struct sockaddr_in sin = {.sin_family = AF_INET};
-    socklen_t len = sizeof(sin);
-
     (void)state;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    srv_fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (srv_fd < 0 || bind(srv_fd, (struct sockaddr *)&sin, sizeof(sin)) != 0 ||
-        getsockname(srv_fd, (struct sockaddr *)&sin, &len) != 0)
-        return -1;
-    srv_port = ntohs(sin.sin_port);
-    if (pthread_create(&srv_thread, NULL, zone_server, NULL) != 0)
+    srv_port = th_udp_start(zone_answer);
+    if (srv_port < 0)
         return -1;
     return th_trust_redsegura(&trust, "CN=Red Segura CA");
 }
@@ -151,9 +121,7 @@ static int teardown(void **state)
 {
     (void)state;
     tt_dns_free(zone_dns);
-    atomic_store(&srv_stop, true);
-    pthread_join(srv_thread, NULL);
-    close(srv_fd);
+    th_udp_stop();
     tt_trust_free(&trust);
     return 0;
 }
