@@ -28,21 +28,12 @@
 #include "dnspolicy.h"
 #include "escape.h"
 #include "fault.h"
+#include "forgery.h"
 #include "log.h"
 #include "policy.h"
 #include "snapshot.h"
 #include "tag.h"
 #include "tls_state.h"
-
-/* Spellings of the tag's name tracked per message (beyond that: tempfail). */
-#define MAX_TAG_GROUPS 4
-/*
- * Most forged copies of the tag, or of our Authentication-Results, that we
- * delete. Each deletion is one smfi_chgheader, and the MTA's work for each
- * grows with the header count (quadratic in Postfix's cleanup), so a
- * message with more is refused outright rather than cleaned.
- */
-#define MAX_FORGED 32
 
 #define TLS_MACROS                                                                                 \
     "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} "                           \
@@ -52,23 +43,8 @@ struct txn {
     char queueid[32];
     char from_log[260];        /* escaped sender, for the log */
     struct tt_verdict verdict; /* strictest over MAIL and accepted RCPTs */
-    /*
-     * Incoming copies of our tag, grouped by the name as the MTA gave it
-     * (case-insensitively): a name with blanks before the colon (obsolete
-     * syntax) is another name to the MTA's header index, so each group is
-     * deleted under its own name.
-     */
-    struct {
-        char name[80];
-        unsigned int count;
-    } tags[MAX_TAG_GROUPS];
-    unsigned int ntags, tag_count;
-    bool tag_overflow;
-    bool ar_odd;                      /* our Authentication-Results under a malformed name */
-    unsigned int ar_count;            /* incoming Authentication-Results headers */
-    unsigned int ar_ours[MAX_FORGED]; /* 1-based indexes of those that carry our id */
-    unsigned int n_ar_ours;
-    bool degraded; /* an internal error happened under OnError accept */
+    struct tt_forgery forgery; /* forged tags and Authentication-Results (forgery.c) */
+    bool degraded;             /* an internal error happened under OnError accept */
     bool active;
     /* A header made us refuse the message: said at end of message (no-reply headers). */
     const char *refuse_xcode, *refuse_why;
@@ -497,48 +473,6 @@ static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
     return SMFIS_CONTINUE;
 }
 
-/* Header name match, ignoring case and blanks before the colon. */
-static bool name_is(const char *raw, const char *want, bool *exact)
-{
-    size_t n = strlen(want);
-
-    *exact = strcasecmp(raw, want) == 0;
-    if (*exact)
-        return true;
-    if (strncasecmp(raw, want, n) != 0)
-        return false;
-    return raw[n + strspn(raw + n, " \t")] == '\0';
-}
-
-/* Count one incoming copy of the tag under its spelling. */
-static void count_tag(struct txn *t, const char *name)
-{
-    unsigned int i;
-
-    t->tag_count++;
-    for (i = 0; i < t->ntags; i++) {
-        if (strcasecmp(t->tags[i].name, name) == 0) {
-            t->tags[i].count++;
-            return;
-        }
-    }
-    if (t->ntags == MAX_TAG_GROUPS || strlen(name) >= sizeof(t->tags[0].name)) {
-        t->tag_overflow = true;
-        return;
-    }
-    snprintf(t->tags[t->ntags].name, sizeof(t->tags[0].name), "%s", name);
-    t->tags[t->ntags++].count = 1;
-}
-
-/* A CR not followed by LF: some readers take it for a line break, the MTA does not. */
-static bool has_bare_cr(const char *s)
-{
-    for (; (s = strchr(s, '\r')) != NULL; s++)
-        if (s[1] != '\n')
-            return true;
-    return false;
-}
-
 static sfsistat refuse_now(SMFICTX *ctx, const char *xcode, const char *why)
 {
     smfi_setreply(ctx, "550", (char *)xcode, (char *)why);
@@ -561,27 +495,11 @@ static sfsistat refuse_message(SMFICTX *ctx, struct conn *c, const char *xcode, 
     return SMFIS_NOREPLY;
 }
 
-/* Note one incoming Authentication-Results header; false past MAX_FORGED of ours. */
-static bool note_authres(struct conn *c, const char *value, bool exact)
-{
-    unsigned int i = exact ? ++c->t.ar_count : 0;
-
-    if (!tt_authres_is_ours(value, c->authserv))
-        return true;
-    if (!exact) {
-        c->t.ar_odd = true;
-        return true;
-    }
-    if (c->t.n_ar_ours == MAX_FORGED)
-        return false;
-    c->t.ar_ours[c->t.n_ar_ours++] = i;
-    return true;
-}
-
 static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 {
     struct conn *c = smfi_getpriv(ctx);
     struct tt_snapshot *snap;
+    enum tt_header_verdict v;
     bool forged, exact;
 
     if (c != NULL) {
@@ -590,25 +508,18 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 
         if (c->internal || c->t.refuse_why != NULL)
             return go_on;
-        /* Bare CRs could smuggle a header past us to a downstream reader (SECURITY.md). */
-        if (has_bare_cr(name) || has_bare_cr(value))
-            return refuse_message(ctx, c, "5.6.0", "tlstrust: bare CR in a message header");
-        if (name_is(name, cfg->tag_header, &exact)) {
-            count_tag(&c->t, name);
-            if (c->t.tag_count > MAX_FORGED)
-                return refuse_message(ctx, c, "5.7.1",
-                                      "tlstrust: message carries too many forged TLS tags");
-        } else if (cfg->auth_results && name_is(name, "Authentication-Results", &exact)) {
-            if (!note_authres(c, value, exact))
-                return refuse_message(
-                    ctx, c, "5.7.1",
-                    "tlstrust: message carries too many forged Authentication-Results");
+        v = tt_forgery_header(&c->t.forgery, name, value, cfg->tag_header, cfg->auth_results,
+                              c->authserv);
+        if (v != TT_HDR_OK) {
+            const char *xcode, *why = tt_header_refusal(v, &xcode);
+
+            return refuse_message(ctx, c, xcode, why);
         }
         return go_on;
     }
     /* No session state (OnError accept after a failed allocation): refuse forgeries. */
     snap = tt_snapshot_get();
-    forged = name_is(name, tt_snapshot_config(snap)->tag_header, &exact);
+    forged = tt_header_name_is(name, tt_snapshot_config(snap)->tag_header, &exact);
     tt_snapshot_put(snap);
     if (forged) {
         tt_log(LOG_ERR, "forged %s header in a session without state; tempfail", name);
@@ -618,26 +529,23 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
     return SMFIS_CONTINUE;
 }
 
-/* Delete forged tags and our forged Authentication-Results, last index first. */
+/* One deletion the forgery rules ask for (the fault hook fails the first). */
+static bool delete_header(void *ctx, const char *name, unsigned int index)
+{
+    return !tt_fault("chgheader") &&
+           smfi_chgheader(ctx, (char *)name, (int)index, NULL) == MI_SUCCESS;
+}
+
+/* Delete forged tags and our forged Authentication-Results (forgery.c). */
 static bool strip_forgeries(SMFICTX *ctx, struct conn *c)
 {
     const struct tt_config *cfg = cfg_of(c);
-    unsigned int g, i;
 
-    if (c->t.tag_overflow || c->t.ar_odd)
+    if (!tt_forgery_strip(&c->t.forgery, delete_header, ctx))
         return false;
-    for (g = 0; g < c->t.ntags; g++)
-        for (i = c->t.tags[g].count; i >= 1; i--)
-            if (tt_fault("chgheader") ||
-                smfi_chgheader(ctx, c->t.tags[g].name, (int)i, NULL) != MI_SUCCESS)
-                return false;
-    for (i = c->t.n_ar_ours; i >= 1; i--)
-        if (smfi_chgheader(ctx, "Authentication-Results", (int)c->t.ar_ours[i - 1], NULL) !=
-            MI_SUCCESS)
-            return false;
-    if (c->t.tag_count > 0)
+    if (c->t.forgery.tag_count > 0)
         tt_log(LOG_NOTICE, "%s: removed %u forged %s header(s) from %s",
-               c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->t.tag_count, cfg->tag_header,
+               c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->t.forgery.tag_count, cfg->tag_header,
                c->client_log);
     return true;
 }
