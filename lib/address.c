@@ -40,8 +40,8 @@ bool tt_is_dns_name(const char *d, bool utf8)
             label = 0;
             continue;
         }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-              (utf8 && c >= 0x80)))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || (utf8 && c >= 0x80)))
             return false;
         if (++label > 63)
             return false;

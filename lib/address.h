@@ -57,8 +57,10 @@ bool tt_domain_canonical(const char *in, char *out, size_t outsz);
 void tt_domain_normalize(char *d);
 
 /*
- * A DNS name in lower case: labels of letters, digits, '-' and '_' (with
- * utf8, also bytes of UTF-8 characters), 1 to 63 bytes each, 253 in all.
+ * A DNS name: labels of ASCII letters (either case), digits, '-' and '_'
+ * (with utf8, also bytes of UTF-8 characters), 1 to 63 bytes each, 253 in
+ * all, no empty label and no trailing dot. The one name check of the
+ * project: tt_domain_canonical lower-cases before it asks.
  */
 bool tt_is_dns_name(const char *d, bool utf8);
 

@@ -19,6 +19,7 @@
 #include <syslog.h>
 
 #include "address.h"
+#include "escape.h"
 #include "lines.h"
 #include "rule.h"
 #include "log.h"
@@ -83,16 +84,10 @@ static bool valid_header_name(const char *s)
     return n > 0 && n <= 64;
 }
 
-/* An authserv-id goes into headers unquoted: keep it to a safe token. */
+/* An authserv-id goes into headers unquoted: the tag writer's token rule. */
 static bool valid_authserv(const char *s)
 {
-    size_t n = 0;
-
-    for (; *s != '\0'; s++, n++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-              *s == '.' || *s == '-' || *s == '_'))
-            return false;
-    return n > 0 && n <= 128;
+    return tt_is_token(s, 128);
 }
 
 static bool set_string(struct cparser *p, char **dst, const char *v)

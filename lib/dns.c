@@ -24,6 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "address.h"
+
 #define NAME_MAX_LEN 256
 #define UDP_BUF 4096
 #define EDNS_SIZE 1232
@@ -632,29 +634,6 @@ static struct box *make_answer(const ldns_pkt *p, uint16_t type)
     return b;
 }
 
-/* Only host-name characters reach ldns: no escapes, blanks or UTF-8 it would interpret. */
-bool tt_dns_name_ok(const char *name)
-{
-    size_t label = 0, total = 0;
-
-    for (; *name != '\0'; name++, total++) {
-        char c = *name;
-
-        if (c == '.') {
-            if (label == 0)
-                return false;
-            label = 0;
-        } else if (((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_') &&
-                   ++label <= 63) {
-            continue;
-        } else {
-            return false;
-        }
-    }
-    return label > 0 && total <= 253;
-}
-
 /* Ask the servers in turn, from the last that answered; counts packets in *sent. */
 static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, unsigned long *sent)
 {
@@ -669,7 +648,8 @@ static struct box *resolve(struct tt_dns *d, const char *name, uint16_t type, un
     size_t first = atomic_load(&d->first_server) % d->conf.nservers;
     int attempt;
 
-    if (!tt_dns_name_ok(name) || ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK)
+    /* Only host-name characters reach ldns: no escapes, blanks or UTF-8 it would interpret. */
+    if (!tt_is_dns_name(name, false) || ldns_str2rdf_dname(&qname, name) != LDNS_STATUS_OK)
         return box_new(TT_DNS_ERROR);
     q = ldns_pkt_query_new(qname, (ldns_rr_type)type, LDNS_RR_CLASS_IN, LDNS_RD);
     if (q == NULL) {

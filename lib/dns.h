@@ -115,12 +115,6 @@ size_t tt_dns_server_count(const struct tt_dns_conf *conf);
  */
 bool tt_dns_server_loopback(const struct tt_dns_conf *conf, size_t i, char *addr, size_t addrsz);
 
-/*
- * A name we look up: letters, digits, '-' and '_' in labels of 1 to 63
- * bytes, at most 253 in all (a UTF-8 domain would need its A-label form).
- */
-bool tt_dns_name_ok(const char *name);
-
 const char *tt_dns_status_name(enum tt_dns_status s);
 const char *tt_dns_type_name(uint16_t type);
 

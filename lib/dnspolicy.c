@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
+#include "address.h"
 #include "dns.h"
 #include "log.h"
 #include "rule.h"
@@ -479,7 +480,7 @@ enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_confi
 
     if (domain == NULL || domain[0] == '\0' || m->dns == NULL)
         return TT_DNSP_OK;
-    if (!tt_dns_name_ok(domain)) {
+    if (!tt_is_dns_name(domain, false)) {
         /* No record can exist under a name DNS cannot carry (UTF-8: its A-label would). */
         tt_log(LOG_DEBUG, "%s: sender domain is not a DNS host name: no DNS policy", id);
         return TT_DNSP_OK;
@@ -512,7 +513,7 @@ enum tt_dnsp_status tt_dnspolicy_identity(struct tt_dnsmsg *m, const struct tt_c
         why = "verified TLS client certificate required (identity check)";
     else if (client == NULL)
         why = "client address unknown (identity check)";
-    else if (!tt_dns_name_ok(tls->subject_cn))
+    else if (!tt_is_dns_name(tls->subject_cn, false))
         why = "TLS client certificate subject is not a host name (identity check)";
     if (why == NULL) {
         uint16_t type = client->family == AF_INET ? TT_DNS_A : TT_DNS_AAAA;
