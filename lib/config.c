@@ -413,6 +413,7 @@ static const struct key keys[] = {
      print_internal},
     {"UserID", KT_STRING, false, FIELD(user), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"PidFile", KT_PATH, false, FIELD(pidfile), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"StateDatabase", KT_PATH, false, FIELD(state_db), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"LogLevel", KT_CHOICE, false, FIELD(log_level), 0, 0, log_levels, "info", NULL, NULL, NULL,
      NULL},
     {"Syslog", KT_BOOL, false, FIELD(syslog), 0, 0, NULL, "yes", NULL, NULL, NULL, NULL},
@@ -809,6 +810,7 @@ void tt_config_free(struct tt_config *c)
     free(c->internal);
     free(c->user);
     free(c->pidfile);
+    free(c->state_db);
     for (size_t i = 0; i < c->nzones; i++) {
         free(c->zones[i].network);
         free(c->zones[i].zone);

@@ -46,6 +46,7 @@ struct tt_config {
     size_t ninternal;
     char *user;
     char *pidfile;
+    char *state_db; /* SQLite file of the mail-state history; NULL: none kept */
     int log_level;
     bool syslog;
     int facility;
