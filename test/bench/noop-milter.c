@@ -1,13 +1,14 @@
 /*
  * noop-milter.c - the benchmark baseline: a libmilter milter that does
  * everything tlstrust-milter does except decide. It registers the same
- * callbacks, negotiates the same way (the same actions, SMFIP_NOBODY,
- * SMFIP_NOUNKNOWN and SMFIP_NODATA, the same macro lists through
+ * callbacks, negotiates the same way (the same actions; the body, unknown
+ * commands, end of headers and, with macro lists, HELO skipped; no reply
+ * at connect and at each header; the same macro lists through
  * smfi_setsymlist), keeps a per-connection context, reads the same macros
- * at the same stages and inserts one tag header at end of message, and it
- * gives libmilter's worker threads the same 256 KiB stacks as
- * tlstrust-milter does. What tlstrust costs beyond this is the price of its
- * policy.
+ * at the same stages and inserts one tag header at end of message; it sets
+ * TCP_NODELAY on an inet socket (milter/tcp.c) and gives libmilter's worker
+ * threads the same 256 KiB stacks as tlstrust-milter does. What tlstrust
+ * costs beyond this is the price of its policy.
  *
  *   usage: noop-milter -p SOCKET [-H HEADER]
  */
@@ -24,11 +25,15 @@
 
 #include <libmilter/mfapi.h>
 
+#include "tcp.h"
+
 #define TLS_MACROS                                                                                 \
     "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} "                           \
     "{cn_subject} {cn_issuer} {verify}"
 
 static const char *tag_header = "X-TLS-Trust";
+/* The no-reply steps agreed (the same for every session of one MTA). */
+static bool nr_conn, nr_hdr;
 
 struct conn {
     char mta_version[64];
@@ -72,7 +77,6 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         const char *macros;
     } lists[] = {
         {SMFIM_CONNECT, "j v _ {daemon_name} {client_addr} {client_name} {client_resolve}"},
-        {SMFIM_HELO, TLS_MACROS},
         {SMFIM_ENVFROM, "i {mail_addr} " TLS_MACROS},
         {SMFIM_ENVRCPT, "i {rcpt_addr}"},
         {SMFIM_EOM, "i"},
@@ -84,7 +88,10 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
     if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) != (SMFIF_ADDHDRS | SMFIF_CHGHDRS))
         return SMFIS_REJECT;
     *pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | (f0 & SMFIF_SETSYMLIST);
-    *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA);
+    *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH | SMFIP_NR_CONN | SMFIP_NR_HDR |
+                 ((f0 & SMFIF_SETSYMLIST) != 0 ? SMFIP_NOHELO : 0));
+    nr_conn = (*pf1 & SMFIP_NR_CONN) != 0;
+    nr_hdr = (*pf1 & SMFIP_NR_HDR) != 0;
     *pf2 = 0;
     *pf3 = 0;
     if ((f0 & SMFIF_SETSYMLIST) != 0)
@@ -110,7 +117,7 @@ static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
         free(c);
         return SMFIS_TEMPFAIL;
     }
-    return SMFIS_CONTINUE;
+    return nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat helo_cb(SMFICTX *ctx, char *helohost)
@@ -153,7 +160,7 @@ static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
     (void)value;
     if (c != NULL && strcasecmp(name, tag_header) == 0)
         c->tag_count++;
-    return SMFIS_CONTINUE;
+    return nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
 }
 
 static sfsistat eom_cb(SMFICTX *ctx)
@@ -252,6 +259,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "noop-milter: cannot listen on %s\n", sock);
         return 1;
     }
+    if (tt_tcp_nodelay_listeners() < 0)
+        fprintf(stderr, "noop-milter: cannot set TCP_NODELAY\n");
     /* As tlstrust-milter: libmilter's short-lived workers get cacheable stacks. */
     if (pthread_attr_init(&attr) == 0) {
         if (pthread_attr_setstacksize(&attr, 256 * 1024) != 0 ||

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# smoke.sh - the benchmark harness works: MILTERLOAD TLSTRUST NOOP TABLEBENCH.
+# smoke.sh - the benchmark harness works: MILTERLOAD TLSTRUST NOOP TABLEBENCH RAW.
 # Starts tlstrust-milter (a generated table, a network CA made now with
 # openssl) and the no-op milter on unix sockets in a private directory,
 # drives each with milterload for about 2 s with all five client kinds,
@@ -11,6 +11,7 @@ load=$1
 tlstrust=$2
 noop=$3
 tablebench=$4
+raw=$5
 dir=$(mktemp -d /tmp/tlstrust-bench-smoke-XXXXXX)
 pids=()
 cleanup() {
@@ -59,6 +60,9 @@ wait_socket "$dir/tlstrust.sock" "${pids[-1]}" || fail "tlstrust-milter did not 
 "$noop" -p "unix:$dir/noop.sock" 2>"$dir/noop.log" &
 pids+=($!)
 wait_socket "$dir/noop.sock" "${pids[-1]}" || fail "noop-milter did not start"
+"$raw" -p "unix:$dir/raw.sock" 2>"$dir/raw.log" &
+pids+=($!)
+wait_socket "$dir/raw.sock" "${pids[-1]}" || fail "raw-milter did not start"
 
 run() { # name args...
     local name=$1
@@ -75,6 +79,7 @@ run() { # name args...
 senders=sender@sender.example,a@mx.bench-parent.example,b@member.example,c@nowhere.example
 run tlstrust -s "unix:$dir/tlstrust.sock" -c 8 -t 3 -r 2 -d 2 --check-level -f "$senders"
 run noop -s "unix:$dir/noop.sock" -c 8 -t 3 -r 2 -d 2
+run raw -s "unix:$dir/raw.sock" -c 8 -t 3 -r 2 -d 2
 run refused -s "unix:$dir/tlstrust.sock" -c 2 -n 20 -m plain -f a@refused.example --expect-reject
 # A milter that refuses what it should tag fails the run.
 if "$load" -s "unix:$dir/tlstrust.sock" -c 1 -n 2 -m plain -f a@refused.example \
