@@ -3,8 +3,8 @@
  * session (session.h) and back: macros through smfi_getsymval, answers
  * through smfi_setreply and SMFIS_*, the end-of-message edits through
  * smfi_chgheader and smfi_insheader. What stays here is the milter's own
- * business: what we negotiate with the MTA, which configuration snapshot a
- * session runs under, the no-reply steps, and the fault-injection hooks.
+ * business: which configuration snapshot a session runs under, the no-reply
+ * steps agreed at negotiation (negotiate.c), and the fault-injection hooks.
  */
 #include "callbacks.h"
 
@@ -15,6 +15,7 @@
 #include "escape.h"
 #include "fault.h"
 #include "log.h"
+#include "negotiate.h"
 #include "session.h"
 #include "snapshot.h"
 
@@ -42,16 +43,12 @@ static const char *get_macro(void *ctx, const char *name)
 /* The macros of the current step, as the library reads them. */
 #define MACROS(ctx) (&(const struct tt_macro_src){get_macro, (ctx)})
 
-static const struct tt_config *cfg_of(const struct conn *c)
-{
-    return tt_snapshot_config(c->snap);
-}
-
 /* Each transaction runs under the configuration in force when it starts. */
-static void bind_snapshot(struct conn *c)
+static const struct tt_config *bind_snapshot(struct conn *c)
 {
     tt_snapshot_put(c->snap);
     c->snap = tt_snapshot_get();
+    return tt_snapshot_config(c->snap);
 }
 
 /* The library's answer as libmilter's: ok when it says continue. */
@@ -77,11 +74,9 @@ static struct conn *new_conn(bool nr_conn, bool nr_hdr)
 }
 
 /*
- * Where our answer is always "continue", the MTA need not wait for it: at
- * connect, and at each header (a refusal found in a header is given at end
- * of message instead, which is when the client hears it anyway). The
- * session state is allocated here, to remember what was agreed; without
- * it (no memory), we ask for no such step and connect_cb tries again.
+ * Where our answer is always "continue" (connect, and headers: their
+ * refusals wait for end of message), the MTA need not wait for it. The
+ * state allocated here remembers what was agreed; without it, none is.
  */
 static unsigned long no_reply_steps(SMFICTX *ctx, unsigned long offered)
 {
@@ -100,57 +95,24 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
 {
-    static const struct {
-        int stage;
-        const char *macros;
-    } lists[] = {
-        {SMFIM_CONNECT, TT_MACROS_CONNECT},
-        {SMFIM_ENVFROM, TT_MACROS_MAIL},
-        {SMFIM_ENVRCPT, TT_MACROS_RCPT},
-        {SMFIM_EOM, TT_MACROS_EOM},
-    };
-    size_t i;
+    sfsistat r = tt_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3);
 
-    (void)f2;
-    (void)f3;
-    if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) != (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) {
-        tt_log(LOG_ERR, "MTA does not allow adding and changing headers; cannot tag");
-        return SMFIS_REJECT;
-    }
-    *pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | (f0 & SMFIF_SETSYMLIST);
-    /*
-     * Every stage the MTA sends is a round trip it waits for: skip those we
-     * do not use: the body, unknown commands, end of headers, and HELO when
-     * the MTA takes our macro lists (the TLS state is then captured at
-     * MAIL, where we ask for the same macros; without our lists, MAIL sees
-     * the TLS macros only through the HELO stage). DATA is not skipped, on
-     * purpose: when it is, Postfix sends the DATA macros alone and, with no
-     * reply to carry our ACK, holds its next packet for our delayed ACK
-     * (about 40 ms a message over inet; BENCHMARKS.md). The DATA round trip
-     * costs far less than that stall.
-     */
-    *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH |
-                 ((f0 & SMFIF_SETSYMLIST) != 0 ? SMFIP_NOHELO : 0));
-    *pf1 |= no_reply_steps(ctx, f1);
-    *pf2 = 0;
-    *pf3 = 0;
-    if ((f0 & SMFIF_SETSYMLIST) == 0) {
-        tt_log(LOG_WARNING, "MTA cannot take our macro list; relying on its configured macros");
-        return SMFIS_CONTINUE;
-    }
-    for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-        if (smfi_setsymlist(ctx, lists[i].stage, (char *)lists[i].macros) != MI_SUCCESS)
-            tt_log(LOG_WARNING, "smfi_setsymlist(%d) failed; relying on the MTA's macros",
-                   lists[i].stage);
-    return SMFIS_CONTINUE;
+    if (r == SMFIS_CONTINUE)
+        *pf1 |= no_reply_steps(ctx, f1);
+    return r;
 }
 
-/* No session state: OnError decides; under accept the session goes on without it. */
-static sfsistat connect_nomem(SMFICTX *ctx)
+/*
+ * No session state (its allocation failed): OnError of the configuration in
+ * force decides; under accept the session goes on without state, and a
+ * header (name) that is a copy of the tag is refused.
+ */
+static sfsistat stateless(SMFICTX *ctx, const char *name)
 {
     struct tt_snapshot *snap = tt_snapshot_get();
-    struct tt_answer a =
-        tt_stateless_error(tt_snapshot_config(snap), "cannot allocate session state");
+    const struct tt_config *cfg = tt_snapshot_config(snap);
+    struct tt_answer a = name != NULL ? tt_stateless_header(cfg, name)
+                                      : tt_stateless_error(cfg, "cannot allocate session state");
 
     tt_snapshot_put(snap);
     return reply(ctx, a, SMFIS_CONTINUE);
@@ -164,14 +126,13 @@ static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostad
     if (c == NULL) {
         c = new_conn(false, false);
         if (c == NULL)
-            return connect_nomem(ctx);
+            return stateless(ctx, NULL);
         if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
             free(c);
             return reply(ctx, tt_stateless_error(NULL, "smfi_setpriv failed"), SMFIS_CONTINUE);
         }
     }
-    bind_snapshot(c);
-    return reply(ctx, tt_session_connect(&c->s, cfg_of(c), MACROS(ctx), hostname, hostaddr),
+    return reply(ctx, tt_session_connect(&c->s, bind_snapshot(c), MACROS(ctx), hostname, hostaddr),
                  c->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE);
 }
 
@@ -187,13 +148,14 @@ static sfsistat helo_cb(SMFICTX *ctx, char *helohost)
 static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
 {
     struct conn *c = smfi_getpriv(ctx);
+    const struct tt_config *cfg;
 
     if (c == NULL)
         return SMFIS_CONTINUE;
-    bind_snapshot(c);
+    cfg = bind_snapshot(c);
     /* The resolver belongs to the snapshot, not the configuration: it outlives reloads. */
     return reply(ctx,
-                 tt_session_mail(&c->s, cfg_of(c), tt_snapshot_dns(c->snap), MACROS(ctx),
+                 tt_session_mail(&c->s, cfg, tt_snapshot_dns(c->snap), MACROS(ctx),
                                  argv != NULL ? argv[0] : NULL),
                  SMFIS_CONTINUE);
 }
@@ -211,17 +173,11 @@ static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
 static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 {
     struct conn *c = smfi_getpriv(ctx);
-    struct tt_snapshot *snap;
-    struct tt_answer a;
 
-    if (c != NULL)
-        return reply(ctx, tt_session_header(&c->s, name, value),
-                     c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE);
-    /* No session state (OnError accept after a failed allocation): refuse forgeries. */
-    snap = tt_snapshot_get();
-    a = tt_stateless_header(tt_snapshot_config(snap), name);
-    tt_snapshot_put(snap);
-    return reply(ctx, a, SMFIS_CONTINUE);
+    if (c == NULL)
+        return stateless(ctx, name);
+    return reply(ctx, tt_session_header(&c->s, name, value),
+                 c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE);
 }
 
 /* Make one edit of the library's plan (the fault hooks fail deletions or the tag). */
