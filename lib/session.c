@@ -374,14 +374,24 @@ struct tt_answer tt_session_header(struct tt_session *s, const char *name, const
     return answer(TT_STEP_REJECT, "550", xcode, why);
 }
 
-/* Queue one deletion the forgery rules ask for (tt_forgery_strip). */
+/*
+ * Queue one deletion the forgery rules ask for (tt_forgery_strip). The
+ * name is copied: the transaction it comes from ends before the plan.
+ */
 static bool plan_delete(void *ctx, const char *name, unsigned int index)
 {
     struct tt_eom_plan *p = ctx;
+    const char *kept = p->n > 0 ? p->edit[p->n - 1].name : NULL;
 
     if (p->n >= TT_EDITS_MAX - 2)
         return false;
-    p->edit[p->n++] = (struct tt_edit){.kind = TT_EDIT_DELETE, .name = name, .index = index};
+    if (kept == NULL || strcmp(kept, name) != 0) {
+        if (p->nnames == sizeof(p->names) / sizeof(p->names[0]) ||
+            strlen(name) >= sizeof(p->names[0]))
+            return false;
+        kept = strcpy(p->names[p->nnames++], name);
+    }
+    p->edit[p->n++] = (struct tt_edit){.kind = TT_EDIT_DELETE, .name = kept, .index = index};
     return true;
 }
 
@@ -394,6 +404,7 @@ static void plan_insert(struct tt_eom_plan *p, const char *name, const char *val
 void tt_session_eom(struct tt_session *s, const struct tt_macro_src *m, struct tt_eom_plan *plan)
 {
     plan->n = 0;
+    plan->nnames = 0;
     if (s->cfg == NULL)
         return;
     copy_macro(m, "i", s->t.queueid, sizeof(s->t.queueid));

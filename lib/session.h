@@ -74,10 +74,17 @@ struct tt_edit {
 /* Forged tags and Authentication-Results to delete, then ours to insert. */
 #define TT_EDITS_MAX (2 * TT_FORGED_MAX + 2)
 
-/* The edits of one end of message, in the order they must be made. Caller's storage. */
+/*
+ * The edits of one end of message, in the order they must be made, in the
+ * caller's storage: every string they point to lives here or in the
+ * configuration.
+ */
 struct tt_eom_plan {
     size_t n;
     struct tt_edit edit[TT_EDITS_MAX];
+    /* The names deleted: each spelling of the tag, and Authentication-Results. */
+    char names[TT_TAG_SPELLINGS + 1][80];
+    size_t nnames;
     char authres[TT_TAG_MAX], tag[TT_TAG_MAX]; /* the inserted values */
 };
 
