@@ -22,27 +22,27 @@
 #include "log.h"
 #include "session.h"
 
+#include "fixtures.h" /* the MTAs' macros, from test/fixtures/macros.tsv */
+
 #define TAG "X-TLS-Trust"
 
-/* Macros as a NULL-terminated name/value list. */
-static const char *from_list(void *ctx, const char *name)
+/* Macros from NULL-terminated name/value lists, searched in order. */
+static const char *from_lists(void *ctx, const char *name)
 {
-    const char *const *kv = ctx;
+    const char *const *const *list = ctx;
+    const char *const *kv;
 
-    for (; kv != NULL && kv[0] != NULL; kv += 2)
-        if (strcmp(kv[0], name) == 0)
-            return kv[1];
+    for (; *list != NULL; list++)
+        for (kv = *list; kv[0] != NULL; kv += 2)
+            if (strcmp(kv[0], name) == 0)
+                return kv[1];
     return NULL;
 }
 
-#define MACROS(...) (&(const struct tt_macro_src){from_list, (void *)(const char *[]){__VA_ARGS__}})
+#define MACROS(...)                                                                                \
+    (&(const struct tt_macro_src){from_lists, (void *)(const char *const *[]){__VA_ARGS__, NULL}})
+#define PAIRS(...) ((const char *const[]){__VA_ARGS__, NULL})
 #define NO_MACROS MACROS(NULL)
-
-/* Postfix 3.7's macros (doc/mta-facts.md) for a TLS session with a member certificate. */
-#define POSTFIX_CONNECT "j", "mx.receiver.test", "v", "Postfix 3.7.11"
-#define POSTFIX_TLS                                                                                \
-    "{tls_version}", "TLSv1.3", "{cipher}", "TLS_AES_256_GCM_SHA384", "{cipher_bits}", "256"
-#define POSTFIX_MEMBER "{cert_subject}", "mail.member.test", "{cert_issuer}", "Red Segura CA"
 
 static char ca_path[512]; /* th_cert's buffer is reused */
 
@@ -78,7 +78,7 @@ static void connect_from(struct tt_session *s, const struct tt_config *c, const 
 
     memset(s, 0, sizeof(*s));
     tt_session_init(s, "local.host.test", quiet_headers, NULL);
-    a = tt_session_connect(s, c, MACROS(POSTFIX_CONNECT, NULL), "client.example",
+    a = tt_session_connect(s, c, MACROS(tt_fixture_postfix_connect), "client.example",
                            (const struct sockaddr *)&sa);
     assert_int_equal(a.step, TT_STEP_CONTINUE);
 }
@@ -100,7 +100,7 @@ static void assert_reply(struct tt_answer a, enum tt_step step, const char *rcod
 /* End of message with every edit made; the answer. */
 static struct tt_answer eom_all(struct tt_session *s, struct tt_eom_plan *p)
 {
-    tt_session_eom(s, MACROS("i", "QID1", NULL), p);
+    tt_session_eom(s, MACROS(PAIRS("i", "QID1")), p);
     return tt_session_eom_done(s, p, p->n);
 }
 
@@ -130,7 +130,7 @@ static void plaintext_tagged_none(void **state)
 
     (void)state;
     connect_from(&s, c, "192.0.2.10", false);
-    assert_continue(tt_session_mail(&s, c, NULL, MACROS("i", "QID1", NULL), "<a@x.test>"));
+    assert_continue(tt_session_mail(&s, c, NULL, MACROS(PAIRS("i", "QID1")), "<a@x.test>"));
     assert_continue(tt_session_rcpt(&s, NO_MACROS, "<b@receiver.test>"));
     assert_continue(tt_session_header(&s, "Subject", "hello"));
     th_stderr_begin();
@@ -154,13 +154,13 @@ static void member_tagged_trusted(void **state)
 
     (void)state;
     connect_from(&s, c, "192.0.2.10", false);
-    assert_continue(
-        tt_session_mail(&s, c, NULL, MACROS(POSTFIX_TLS, POSTFIX_MEMBER, NULL), "<a@net.test>"));
+    assert_continue(tt_session_mail(&s, c, NULL, MACROS(tt_fixture_tls, tt_fixture_postfix_member),
+                                    "<a@net.test>"));
     assert_continue(eom_all(&s, &p));
     /* p's values live in p, past the end of the transaction. */
     assert_string_equal(only_tag(&p),
                         "trusted; network=redsegura; version=TLSv1.3; "
-                        "cipher=TLS_AES_256_GCM_SHA384; bits=256; subject=\"mail.member.test\"; "
+                        "cipher=TLS_AES_256_GCM_SHA384; bits=256; subject=\"mail.member.example\"; "
                         "issuer=\"Red Segura CA\"; policy=pass; rule=\"from:net.test\"; "
                         "authserv-id=mx.receiver.test");
     tt_session_close(&s);
@@ -241,7 +241,7 @@ static void refused_at_mail(void **state)
     (void)state;
     connect_from(&s, c, "192.0.2.10", false);
     th_stderr_begin();
-    assert_reply(tt_session_mail(&s, c, NULL, MACROS("i", "QID2", NULL), "<a@strict.test>"),
+    assert_reply(tt_session_mail(&s, c, NULL, MACROS(PAIRS("i", "QID2")), "<a@strict.test>"),
                  TT_STEP_REJECT, "550", "5.7.10");
     log = th_stderr_end();
     assert_non_null(strstr(log, "QID2: refused at MAIL client=\"client.example[192.0.2.10]\" "
@@ -286,7 +286,7 @@ static void recipient_rules(void **state)
     connect_from(&s, c, "192.0.2.10", false);
     assert_continue(tt_session_mail(&s, c, NULL, NO_MACROS, "<a@x.test>"));
     th_stderr_begin();
-    assert_reply(tt_session_rcpt(&s, MACROS("i", "QID3", NULL), "<b@protected.test>"),
+    assert_reply(tt_session_rcpt(&s, MACROS(PAIRS("i", "QID3")), "<b@protected.test>"),
                  TT_STEP_REJECT, "550", "5.7.10");
     log = th_stderr_end();
     assert_non_null(strstr(log, "QID3: refused at RCPT client="));
@@ -375,7 +375,7 @@ static void abort_resets(void **state)
 
     (void)state;
     connect_from(&s, c, "192.0.2.10", false);
-    assert_continue(tt_session_mail(&s, c, NULL, MACROS("i", "OLD", NULL), "<a@x.test>"));
+    assert_continue(tt_session_mail(&s, c, NULL, MACROS(PAIRS("i", "OLD")), "<a@x.test>"));
     assert_continue(tt_session_header(&s, TAG, "trusted"));
     tt_session_abort(&s);
     assert_string_equal(s.t.queueid, "");
@@ -400,7 +400,7 @@ static void several_transactions(void **state)
     assert_reply(tt_session_mail(&s, c1, NULL, NO_MACROS, "<a@enc.test>"), TT_STEP_REJECT, "550",
                  "5.7.10");
     tt_session_abort(&s);
-    assert_continue(tt_session_mail(&s, c1, NULL, MACROS(POSTFIX_TLS, NULL), "<a@enc.test>"));
+    assert_continue(tt_session_mail(&s, c1, NULL, MACROS(tt_fixture_tls), "<a@enc.test>"));
     assert_continue(tt_session_header(&s, TAG, "trusted"));
     assert_continue(eom_all(&s, &p));
     assert_int_equal(p.n, 2);
@@ -456,7 +456,7 @@ static void authserv_id_sources(void **state)
     assert_non_null(c);
     memset(&s, 0, sizeof(s));
     tt_session_init(&s, "local.host.test", false, NULL);
-    tt_session_connect(&s, c, MACROS("j", "mta.example", NULL), "unknown",
+    tt_session_connect(&s, c, MACROS(PAIRS("j", "mta.example")), "unknown",
                        (const struct sockaddr *)&sa);
     assert_string_equal(s.authserv, "mta.example");
     /* Postfix's "unknown": no verified name. */
@@ -466,7 +466,7 @@ static void authserv_id_sources(void **state)
     memset(&s, 0, sizeof(s));
     tt_session_init(&s, "local.host.test", false, NULL);
     /* A j that is not a token is not written into a header. */
-    tt_session_connect(&s, c, MACROS("j", "bad id;x=y", NULL), "Mx.Example.", NULL);
+    tt_session_connect(&s, c, MACROS(PAIRS("j", "bad id;x=y")), "Mx.Example.", NULL);
     assert_string_equal(s.authserv, "local.host.test");
     assert_string_equal(s.client_name, "mx.example");
     tt_session_close(&s);
@@ -620,7 +620,7 @@ static void log_lines_escaped(void **state)
     (void)state;
     connect_from(&s, c, "192.0.2.10", false);
     th_stderr_begin();
-    tt_session_mail(&s, c, NULL, MACROS("i", "QID4", NULL), "<a\r\nforged: yes@strict.test>");
+    tt_session_mail(&s, c, NULL, MACROS(PAIRS("i", "QID4")), "<a\r\nforged: yes@strict.test>");
     log = th_stderr_end();
     assert_null(strstr(log, "\nforged"));
     tt_session_close(&s);
