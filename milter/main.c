@@ -40,7 +40,10 @@
 #include "tcp.h"
 
 #define DEFAULT_CONFIG "/etc/tlstrust/tlstrust.conf"
-/* Stack of libmilter's worker threads; the deepest callback needs under 8 KiB. */
+/*
+ * Stack of libmilter's worker threads; the deepest callback (end of
+ * message, with its 5 KiB edit plan) needs under 16 KiB.
+ */
 #define WORKER_STACK (256 * 1024)
 /* Seconds open sessions get to end after a stop. */
 #define STOP_GRACE 10
