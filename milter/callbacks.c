@@ -1,142 +1,86 @@
 /*
- * callbacks.c - one SMTP session as libmilter reports it:
- *   negotiate  ask the MTA for the macros we need (smfi_setsymlist)
- *   connect    client address and name, InternalHosts
- *   helo       capture the TLS state (only from an MTA that cannot take
- *              our macro lists: otherwise we skip HELO, see negotiate_cb)
- *   envfrom    judge from: and client: rules for the transaction
- *   envrcpt    judge to: rules per recipient
- *   header     count forged tags and our Authentication-Results
- *   eom        delete the forged copies, add our tag, log the decision
- * TLS macros are captured at MAIL (and HELO) because Postfix no longer
- * has them at end of message.
+ * callbacks.c - libmilter's side of a session, translated to the library's
+ * session (session.h) and back: macros through smfi_getsymval, answers
+ * through smfi_setreply and SMFIS_*, the end-of-message edits through
+ * smfi_chgheader and smfi_insheader. What stays here is the milter's own
+ * business: which configuration snapshot a session runs under, the no-reply
+ * steps agreed at negotiation (negotiate.c), and the fault-injection hooks.
  */
 #include "callbacks.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
 
-#include "address.h"
-#include "decide.h"
-#include "dnspolicy.h"
 #include "escape.h"
 #include "fault.h"
-#include "forgery.h"
 #include "log.h"
-#include "policy.h"
+#include "negotiate.h"
+#include "session.h"
 #include "snapshot.h"
-#include "tag.h"
-#include "tls_state.h"
-
-#define TLS_MACROS                                                                                 \
-    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} "                           \
-    "{cn_subject} {cn_issuer} {verify}"
-
-struct txn {
-    char queueid[32];
-    char from_log[260];        /* escaped sender, for the log */
-    struct tt_verdict verdict; /* strictest over MAIL and accepted RCPTs */
-    struct tt_forgery forgery; /* forged tags and Authentication-Results (forgery.c) */
-    bool degraded;             /* an internal error happened under OnError accept */
-    bool active;
-    /* A header made us refuse the message: said at end of message (no-reply headers). */
-    const char *refuse_xcode, *refuse_why;
-    /*
-     * DNS policy rules and query budget of this message (9.8 KiB), allocated
-     * at MAIL only when DNS policy is configured: an idle connection, or one
-     * under a configuration without DNS, does not carry it. The verdict may
-     * point into its rules until end of message; txn_reset frees it.
-     */
-    struct tt_dnsmsg *dns;
-};
 
 struct conn {
-    struct tt_snapshot *snap;
+    struct tt_snapshot *snap; /* the configuration of the current transaction */
     /* No-reply steps the MTA agreed to (negotiate_cb): return SMFIS_NOREPLY there. */
     bool nr_conn, nr_hdr;
-    char client_log[300]; /* name[addr], escaped */
-    struct tt_cidr addr;
-    bool have_addr;
-    char client_name[256];
-    char mta_host[129]; /* the MTA's "j" macro, when it is a token */
-    /* Both follow the snapshot of the current transaction (bind_snapshot). */
-    bool internal;
-    char authserv[129];
-    char mta_version[64];
-    bool have_mta_version;
-    struct tt_tls tls;
-    struct txn t;
+    struct tt_session s;
 };
 
 static char fallback_hostname[129] = "localhost";
 
-/* An authserv-id is written unquoted: accept only a host-name-like token. */
-static bool token_ok(const char *s)
-{
-    return tt_is_token(s, 128);
-}
-
 void tt_callbacks_set_hostname(const char *name)
 {
-    if (name != NULL && token_ok(name))
+    /* An authserv-id is written unquoted: accept only a host-name-like token. */
+    if (name != NULL && tt_is_token(name, 128))
         snprintf(fallback_hostname, sizeof(fallback_hostname), "%s", name);
 }
 
-static const struct tt_config *cfg_of(const struct conn *c)
+static const char *get_macro(void *ctx, const char *name)
 {
+    return smfi_getsymval(ctx, (char *)name);
+}
+
+/* The macros of the current step, as the library reads them. */
+#define MACROS(ctx) (&(const struct tt_macro_src){get_macro, (ctx)})
+
+/* Each transaction runs under the configuration in force when it starts. */
+static const struct tt_config *bind_snapshot(struct conn *c)
+{
+    tt_snapshot_put(c->snap);
+    c->snap = tt_snapshot_get();
     return tt_snapshot_config(c->snap);
 }
 
-static void txn_reset(struct conn *c)
+/* The library's answer as libmilter's: ok when it says continue. */
+static sfsistat reply(SMFICTX *ctx, struct tt_answer a, sfsistat ok)
 {
-    free(c->t.dns);
-    memset(&c->t, 0, sizeof(c->t));
+    if (a.step == TT_STEP_CONTINUE)
+        return ok;
+    if (smfi_setreply(ctx, (char *)a.rcode, (char *)a.xcode, (char *)a.text) != MI_SUCCESS)
+        tt_log(LOG_WARNING, "smfi_setreply failed; the MTA uses its default reply");
+    return a.step == TT_STEP_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
-static void copy_macro(SMFICTX *ctx, const char *name, char *dst, size_t dstsz)
+static struct conn *new_conn(bool nr_conn, bool nr_hdr)
 {
-    const char *v = smfi_getsymval(ctx, (char *)name);
+    struct conn *c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
 
-    if (v != NULL)
-        snprintf(dst, dstsz, "%s", v);
-}
-
-/*
- * An internal failure: OnError tempfail refuses the command; OnError accept
- * lets the message through untagged (the session continues degraded), but
- * a forged tag is still never let through (see header_cb and eom_cb).
- */
-static sfsistat internal_error(SMFICTX *ctx, struct conn *c, const char *what)
-{
-    bool accept = c != NULL && c->snap != NULL && cfg_of(c)->on_error_accept;
-
-    tt_log(LOG_ERR, "%s: internal error: %s; OnError %s", c != NULL ? c->t.queueid : "-", what,
-           accept ? "accept" : "tempfail");
-    if (accept) {
-        c->t.degraded = true;
-        return SMFIS_CONTINUE;
+    if (c != NULL) {
+        c->nr_conn = nr_conn;
+        c->nr_hdr = nr_hdr;
+        tt_session_init(&c->s, fallback_hostname, nr_hdr, TT_FAULT_HOOK);
     }
-    smfi_setreply(ctx, "451", "4.3.0", "tlstrust: internal error, try again later");
-    return SMFIS_TEMPFAIL;
+    return c;
 }
 
 /*
- * Where our answer is always "continue", the MTA need not wait for it: at
- * connect, and at each header (a refusal found in a header is given at end
- * of message instead, which is when the client hears it anyway). The
- * session state is allocated here, to remember what was agreed; without
- * it (no memory), we ask for no such step and connect_cb tries again.
+ * Where our answer is always "continue" (connect, and headers: their
+ * refusals wait for end of message), the MTA need not wait for it. The
+ * state allocated here remembers what was agreed; without it, none is.
  */
 static unsigned long no_reply_steps(SMFICTX *ctx, unsigned long offered)
 {
-    struct conn *c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
+    struct conn *c = new_conn((offered & SMFIP_NR_CONN) != 0, (offered & SMFIP_NR_HDR) != 0);
 
     if (c == NULL)
         return 0;
@@ -144,8 +88,6 @@ static unsigned long no_reply_steps(SMFICTX *ctx, unsigned long offered)
         free(c);
         return 0;
     }
-    c->nr_conn = (offered & SMFIP_NR_CONN) != 0;
-    c->nr_hdr = (offered & SMFIP_NR_HDR) != 0;
     return offered & (SMFIP_NR_CONN | SMFIP_NR_HDR);
 }
 
@@ -153,159 +95,45 @@ static sfsistat negotiate_cb(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
 {
-    static const struct {
-        int stage;
-        const char *macros;
-    } lists[] = {
-        {SMFIM_CONNECT, "j v _ {daemon_name} {client_addr} {client_name} {client_resolve}"},
-        {SMFIM_ENVFROM, "i {mail_addr} " TLS_MACROS},
-        {SMFIM_ENVRCPT, "i {rcpt_addr}"},
-        {SMFIM_EOM, "i"},
-    };
-    size_t i;
+    sfsistat r = tt_negotiate(ctx, f0, f1, f2, f3, pf0, pf1, pf2, pf3);
 
-    (void)f2;
-    (void)f3;
-    if ((f0 & (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) != (SMFIF_ADDHDRS | SMFIF_CHGHDRS)) {
-        tt_log(LOG_ERR, "MTA does not allow adding and changing headers; cannot tag");
-        return SMFIS_REJECT;
-    }
-    *pf0 = SMFIF_ADDHDRS | SMFIF_CHGHDRS | (f0 & SMFIF_SETSYMLIST);
-    /*
-     * Every stage the MTA sends is a round trip it waits for: skip those we
-     * do not use: the body, unknown commands, end of headers, and HELO when
-     * the MTA takes our macro lists (the TLS state is then captured at
-     * MAIL, where we ask for the same macros; without our lists, MAIL sees
-     * the TLS macros only through the HELO stage). DATA is not skipped, on
-     * purpose: when it is, Postfix sends the DATA macros alone and, with no
-     * reply to carry our ACK, holds its next packet for our delayed ACK
-     * (about 40 ms a message over inet; BENCHMARKS.md). The DATA round trip
-     * costs far less than that stall.
-     */
-    *pf1 = f1 & (SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH |
-                 ((f0 & SMFIF_SETSYMLIST) != 0 ? SMFIP_NOHELO : 0));
-    *pf1 |= no_reply_steps(ctx, f1);
-    *pf2 = 0;
-    *pf3 = 0;
-    if ((f0 & SMFIF_SETSYMLIST) == 0) {
-        tt_log(LOG_WARNING, "MTA cannot take our macro list; relying on its configured macros");
-        return SMFIS_CONTINUE;
-    }
-    for (i = 0; i < sizeof(lists) / sizeof(lists[0]); i++)
-        if (smfi_setsymlist(ctx, lists[i].stage, (char *)lists[i].macros) != MI_SUCCESS)
-            tt_log(LOG_WARNING, "smfi_setsymlist(%d) failed; relying on the MTA's macros",
-                   lists[i].stage);
-    return SMFIS_CONTINUE;
-}
-
-/*
- * The client's name counts only when the MTA verified it: Postfix passes
- * "unknown" otherwise, Sendmail passes "[addr]" or sets {client_resolve} to
- * something other than OK (a name that may be forged).
- */
-static void describe_client(struct conn *c, const char *hostname, const struct sockaddr *sa,
-                            const char *resolve)
-{
-    char ip[INET6_ADDRSTRLEN] = "unknown", raw[600];
-
-    if (sa != NULL && sa->sa_family == AF_INET) {
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, ip,
-                  sizeof(ip));
-    } else if (sa != NULL && sa->sa_family == AF_INET6) {
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, ip,
-                  sizeof(ip));
-    }
-    c->have_addr = tt_ip_parse(ip, &c->addr);
-    if (hostname != NULL && hostname[0] != '[' && strcasecmp(hostname, "unknown") != 0 &&
-        (resolve == NULL || strcmp(resolve, "OK") == 0) &&
-        strlen(hostname) < sizeof(c->client_name)) {
-        snprintf(c->client_name, sizeof(c->client_name), "%s", hostname);
-        tt_domain_normalize(c->client_name);
-    }
-    snprintf(raw, sizeof(raw), "%s[%s]", c->client_name[0] ? c->client_name : "unknown", ip);
-    tt_escape_quoted(raw, strlen(raw), c->client_log, sizeof(c->client_log));
-}
-
-/*
- * Session state could not be allocated. Kept out of connect_cb so that the
- * frame of every connect does not hold a whole struct conn (5 KiB) on the
- * worker's fresh stack.
- */
-static __attribute__((noinline)) sfsistat connect_nomem(SMFICTX *ctx)
-{
-    struct conn tmp = {.snap = tt_snapshot_get()};
-    sfsistat r = internal_error(ctx, &tmp, "cannot allocate session state");
-
-    tt_snapshot_put(tmp.snap);
-    /* Under OnError accept the session goes on stateless (header_cb checks forgeries). */
+    if (r == SMFIS_CONTINUE)
+        *pf1 |= no_reply_steps(ctx, f1);
     return r;
 }
 
 /*
- * Take the configuration in force now, and what depends on it: whether
- * the client is internal, and the authserv-id our headers carry.
+ * No session state (its allocation failed): OnError of the configuration in
+ * force decides; under accept the session goes on without state, and a
+ * header (name) that is a copy of the tag is refused.
  */
-static void bind_snapshot(struct conn *c)
+static sfsistat stateless(SMFICTX *ctx, const char *name)
 {
-    const char *id;
+    struct tt_snapshot *snap = tt_snapshot_get();
+    const struct tt_config *cfg = tt_snapshot_config(snap);
+    struct tt_answer a = name != NULL ? tt_stateless_header(cfg, name)
+                                      : tt_stateless_error(cfg, "cannot allocate session state");
 
-    tt_snapshot_put(c->snap);
-    c->snap = tt_snapshot_get();
-    c->internal = c->have_addr && tt_config_is_internal(cfg_of(c), &c->addr);
-    id = cfg_of(c)->authserv_id;
-    if (id == NULL)
-        id = c->mta_host[0] != '\0' ? c->mta_host : fallback_hostname;
-    snprintf(c->authserv, sizeof(c->authserv), "%s", id);
+    tt_snapshot_put(snap);
+    return reply(ctx, a, SMFIS_CONTINUE);
 }
 
 static sfsistat connect_cb(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 {
     struct conn *c = smfi_getpriv(ctx);
-    const bool fresh = c == NULL;
-    const char *j;
 
     /* Normally allocated at negotiate (no_reply_steps); then nothing here can fail. */
-    if (fresh)
-        c = tt_fault("connect-alloc") ? NULL : calloc(1, sizeof(*c));
-    if (c == NULL)
-        return connect_nomem(ctx);
-    describe_client(c, hostname, hostaddr, smfi_getsymval(ctx, "{client_resolve}"));
-    copy_macro(ctx, "v", c->mta_version, sizeof(c->mta_version));
-    c->have_mta_version = smfi_getsymval(ctx, "v") != NULL;
-    j = smfi_getsymval(ctx, "j");
-    if (j != NULL && token_ok(j))
-        snprintf(c->mta_host, sizeof(c->mta_host), "%s", j);
-    bind_snapshot(c);
-    if (fresh && smfi_setpriv(ctx, c) != MI_SUCCESS) {
-        tt_snapshot_put(c->snap);
-        free(c);
-        return internal_error(ctx, NULL, "smfi_setpriv failed");
+    if (c == NULL) {
+        c = new_conn(false, false);
+        if (c == NULL)
+            return stateless(ctx, NULL);
+        if (smfi_setpriv(ctx, c) != MI_SUCCESS) {
+            free(c);
+            return reply(ctx, tt_stateless_error(NULL, "smfi_setpriv failed"), SMFIS_CONTINUE);
+        }
     }
-    tt_log(LOG_DEBUG, "connect from %s%s", c->client_log, c->internal ? " (internal)" : "");
-    return c->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE;
-}
-
-/*
- * Read the TLS macros into c->tls and classify them with the current trust
- * store. Anomalies are logged once per transaction, at MAIL (report).
- */
-static void capture_tls(SMFICTX *ctx, struct conn *c, bool report)
-{
-    struct tt_macros m = {
-        .mta_version = c->have_mta_version ? c->mta_version : NULL,
-        .tls_version = smfi_getsymval(ctx, "{tls_version}"),
-        .cipher = smfi_getsymval(ctx, "{cipher}"),
-        .cipher_bits = smfi_getsymval(ctx, "{cipher_bits}"),
-        .cert_subject = smfi_getsymval(ctx, "{cert_subject}"),
-        .cert_issuer = smfi_getsymval(ctx, "{cert_issuer}"),
-        .cn_subject = smfi_getsymval(ctx, "{cn_subject}"),
-        .cn_issuer = smfi_getsymval(ctx, "{cn_issuer}"),
-        .verify = smfi_getsymval(ctx, "{verify}"),
-    };
-
-    tt_tls_capture(&c->tls, &m, cfg_of(c)->dialect, &cfg_of(c)->trust);
-    if (report && c->tls.anomaly != NULL)
-        tt_log(LOG_WARNING, "client %s: %s", c->client_log, c->tls.anomaly);
+    return reply(ctx, tt_session_connect(&c->s, bind_snapshot(c), MACROS(ctx), hostname, hostaddr),
+                 c->nr_conn ? SMFIS_NOREPLY : SMFIS_CONTINUE);
 }
 
 static sfsistat helo_cb(SMFICTX *ctx, char *helohost)
@@ -313,297 +141,67 @@ static sfsistat helo_cb(SMFICTX *ctx, char *helohost)
     struct conn *c = smfi_getpriv(ctx);
 
     (void)helohost;
-    if (c == NULL)
-        return SMFIS_CONTINUE;
-    capture_tls(ctx, c, false);
-    return SMFIS_CONTINUE;
-}
-
-static void log_decision(const struct conn *c, const char *stage, const char *rcpt)
-{
-    const struct tt_verdict *v = &c->t.verdict;
-    static const char *results[] = {"none", "pass", "fail"};
-    char rcptbuf[280] = "", why[200] = "";
-
-    if (rcpt != NULL) {
-        char q[264];
-
-        tt_escape_quoted(rcpt, strlen(rcpt), q, sizeof(q));
-        snprintf(rcptbuf, sizeof(rcptbuf), " rcpt=%s", q);
-    }
-    if (v->result == TT_RESULT_FAIL) {
-        const char *rcode, *xcode, *text;
-
-        tt_policy_reply(v, &rcode, &xcode, &text);
-        snprintf(why, sizeof(why), " reason=\"%s\"%s%s%s%s", v->reason,
-                 tt_policy_refuses(v) ? " reply=" : "", tt_policy_refuses(v) ? rcode : "",
-                 tt_policy_refuses(v) ? " " : "", tt_policy_refuses(v) ? xcode : "");
-    }
-    tt_log(v->result == TT_RESULT_FAIL ? LOG_NOTICE : LOG_INFO,
-           "%s: %s client=%s from=%s%s level=%s network=%s rule=%s result=%s action=%s%s",
-           c->t.queueid[0] ? c->t.queueid : "NOQUEUE", stage, c->client_log, c->t.from_log, rcptbuf,
-           tt_level_name(c->tls.level), c->tls.network[0] ? c->tls.network : "-",
-           v->rule != NULL ? v->rule->key : "-", results[v->result],
-           v->result == TT_RESULT_FAIL ? tt_action_name(v->action) : "-", why);
-}
-
-static sfsistat refuse(SMFICTX *ctx, const struct tt_verdict *v)
-{
-    const char *rcode, *xcode, *text;
-
-    tt_policy_reply(v, &rcode, &xcode, &text);
-    if (smfi_setreply(ctx, (char *)rcode, (char *)xcode, (char *)text) != MI_SUCCESS)
-        tt_log(LOG_WARNING, "smfi_setreply failed; the MTA uses its default reply");
-    return v->action == TT_ACTION_REJECT ? SMFIS_REJECT : SMFIS_TEMPFAIL;
-}
-
-/*
- * Judge a recipient's to: rules for every domain the address stands for
- * (tt_envelope_domains); the strictest outcome wins.
- */
-static void judge_recipient(const struct conn *c, const struct tt_envelope *env,
-                            struct tt_verdict *acc)
-{
-    const struct tt_config *cfg = cfg_of(c);
-    struct tt_verdict v;
-    size_t i;
-
-    for (i = 0; i < env->n; i++) {
-        tt_policy_eval(tt_table_lookup_domain(cfg->table, TT_KEY_TO, env->domain[i]), &c->tls,
-                       &cfg->trust, cfg->default_action, &v);
-        tt_policy_merge(acc, &v);
-    }
-}
-
-/* The MAIL verdict is complete: refuse the sender now if it says so. */
-static sfsistat finish_mail(SMFICTX *ctx, const struct conn *c)
-{
-    if (tt_policy_refuses(&c->t.verdict)) {
-        log_decision(c, "refused at MAIL", NULL);
-        return refuse(ctx, &c->t.verdict);
-    }
-    return SMFIS_CONTINUE;
+    return c == NULL ? SMFIS_CONTINUE
+                     : reply(ctx, tt_session_helo(&c->s, MACROS(ctx)), SMFIS_CONTINUE);
 }
 
 static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
 {
     struct conn *c = smfi_getpriv(ctx);
     const struct tt_config *cfg;
-    const char *from = argv != NULL && argv[0] != NULL ? argv[0] : "<>";
-    struct tt_envelope env;
-    struct tt_mail_case mc;
 
     if (c == NULL)
         return SMFIS_CONTINUE;
-    txn_reset(c);
-    c->t.active = true;
-    /* Each transaction runs under the configuration in force when it starts. */
-    bind_snapshot(c);
-    cfg = cfg_of(c);
-    capture_tls(ctx, c, true);
-    copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
-    tt_escape_quoted(from, strlen(from), c->t.from_log, sizeof(c->t.from_log));
-    if (tt_fault("envfrom"))
-        return internal_error(ctx, c, "injected failure at MAIL");
-    if (c->internal || (cfg->table == NULL && !cfg->dns_needed))
-        return SMFIS_CONTINUE;
-    /* The MTA's parsed sender and the client's spelling of it: both are judged. */
-    tt_envelope_domains(from, smfi_getsymval(ctx, "{mail_addr}"), false, &env);
-    if (env.kind == TT_ADDR_INVALID) {
-        tt_log(LOG_NOTICE, "%s: client=%s from=%s: malformed sender address",
-               c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log);
-        smfi_setreply(ctx, "553", "5.1.7", "tlstrust: malformed sender address");
-        return SMFIS_REJECT;
-    }
-    if (cfg->dns_needed) {
-        c->t.dns = tt_fault("dns-alloc") ? NULL : calloc(1, sizeof(*c->t.dns));
-        if (c->t.dns == NULL)
-            return internal_error(ctx, c, "cannot allocate DNS policy state");
-        /* The resolver belongs to the snapshot, not the configuration: it outlives reloads. */
-        c->t.dns->dns = tt_snapshot_dns(c->snap);
-    }
-    mc.id = c->t.queueid[0] ? c->t.queueid : "NOQUEUE";
-    mc.sender = &env;
-    mc.client_name = c->client_name;
-    mc.client = c->have_addr ? &c->addr : NULL;
-    /* Table, then policy zones and sender signals: the order lives in decide.c. */
-    if (tt_decide_mail(cfg, c->t.dns, &mc, &c->tls, &c->t.verdict) != TT_DNSP_OK) {
-        smfi_setreply(ctx, "451", "4.4.3", "tlstrust: DNS policy lookup failed, try again later");
-        return SMFIS_TEMPFAIL;
-    }
-    return finish_mail(ctx, c);
+    cfg = bind_snapshot(c);
+    /* The resolver belongs to the snapshot, not the configuration: it outlives reloads. */
+    return reply(ctx,
+                 tt_session_mail(&c->s, cfg, tt_snapshot_dns(c->snap), MACROS(ctx),
+                                 argv != NULL ? argv[0] : NULL),
+                 SMFIS_CONTINUE);
 }
 
 static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
 {
     struct conn *c = smfi_getpriv(ctx);
-    const struct tt_config *cfg;
-    const char *rcpt = argv != NULL && argv[0] != NULL ? argv[0] : "";
-    struct tt_verdict v = {0};
-    struct tt_envelope env;
 
-    if (c == NULL || c->t.degraded || c->internal)
-        return SMFIS_CONTINUE;
-    cfg = cfg_of(c);
-    if (c->t.queueid[0] == '\0')
-        copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
-    if (cfg->table == NULL)
-        return SMFIS_CONTINUE;
-    /* Where the MTA will deliver, where the client said, and where a % or ! hop leads. */
-    tt_envelope_domains(rcpt, smfi_getsymval(ctx, "{rcpt_addr}"), true, &env);
-    if (env.kind == TT_ADDR_INVALID) {
-        char q[264];
-
-        tt_escape_quoted(rcpt, strlen(rcpt), q, sizeof(q));
-        tt_log(LOG_NOTICE, "%s: client=%s from=%s rcpt=%s: malformed recipient address",
-               c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log, q);
-        smfi_setreply(ctx, "553", "5.1.3", "tlstrust: malformed recipient address");
-        return SMFIS_REJECT;
-    }
-    judge_recipient(c, &env, &v);
-    if (tt_policy_refuses(&v)) {
-        struct tt_verdict saved = c->t.verdict;
-
-        c->t.verdict = v;
-        log_decision(c, "refused at RCPT", rcpt);
-        c->t.verdict = saved;
-        return refuse(ctx, &v);
-    }
-    tt_policy_merge(&c->t.verdict, &v);
-    return SMFIS_CONTINUE;
-}
-
-static sfsistat refuse_now(SMFICTX *ctx, const char *xcode, const char *why)
-{
-    smfi_setreply(ctx, "550", (char *)xcode, (char *)why);
-    return SMFIS_REJECT;
-}
-
-/*
- * A header makes us refuse the message. Without a reply at headers
- * (nr_hdr), the refusal waits for end of message: the client hears it
- * after its final dot either way, with the same reply.
- */
-static sfsistat refuse_message(SMFICTX *ctx, struct conn *c, const char *xcode, const char *why)
-{
-    tt_log(LOG_NOTICE, "%s: client=%s from=%s: refused: %s",
-           c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log, why);
-    if (!c->nr_hdr)
-        return refuse_now(ctx, xcode, why);
-    c->t.refuse_xcode = xcode;
-    c->t.refuse_why = why;
-    return SMFIS_NOREPLY;
+    return c == NULL
+               ? SMFIS_CONTINUE
+               : reply(ctx, tt_session_rcpt(&c->s, MACROS(ctx), argv != NULL ? argv[0] : NULL),
+                       SMFIS_CONTINUE);
 }
 
 static sfsistat header_cb(SMFICTX *ctx, char *name, char *value)
 {
     struct conn *c = smfi_getpriv(ctx);
-    struct tt_snapshot *snap;
-    enum tt_header_verdict v;
-    bool forged, exact;
 
-    if (c != NULL) {
-        const struct tt_config *cfg = cfg_of(c);
-        const sfsistat go_on = c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE;
-
-        if (c->internal || c->t.refuse_why != NULL)
-            return go_on;
-        v = tt_forgery_header(&c->t.forgery, name, value, cfg->tag_header, cfg->auth_results,
-                              c->authserv);
-        if (v != TT_HDR_OK) {
-            const char *xcode, *why = tt_header_refusal(v, &xcode);
-
-            return refuse_message(ctx, c, xcode, why);
-        }
-        return go_on;
-    }
-    /* No session state (OnError accept after a failed allocation): refuse forgeries. */
-    snap = tt_snapshot_get();
-    forged = tt_header_name_is(name, tt_snapshot_config(snap)->tag_header, &exact);
-    tt_snapshot_put(snap);
-    if (forged) {
-        tt_log(LOG_ERR, "forged %s header in a session without state; tempfail", name);
-        smfi_setreply(ctx, "451", "4.3.0", "tlstrust: internal error, try again later");
-        return SMFIS_TEMPFAIL;
-    }
-    return SMFIS_CONTINUE;
+    if (c == NULL)
+        return stateless(ctx, name);
+    return reply(ctx, tt_session_header(&c->s, name, value),
+                 c->nr_hdr ? SMFIS_NOREPLY : SMFIS_CONTINUE);
 }
 
-/* One deletion the forgery rules ask for (the fault hook fails the first). */
-static bool delete_header(void *ctx, const char *name, unsigned int index)
+/* Make one edit of the library's plan (the fault hooks fail deletions or the tag). */
+static bool apply_edit(SMFICTX *ctx, const struct tt_edit *e)
 {
-    return !tt_fault("chgheader") &&
-           smfi_chgheader(ctx, (char *)name, (int)index, NULL) == MI_SUCCESS;
-}
-
-/* Delete forged tags and our forged Authentication-Results (forgery.c). */
-static bool strip_forgeries(SMFICTX *ctx, struct conn *c)
-{
-    const struct tt_config *cfg = cfg_of(c);
-
-    if (!tt_forgery_strip(&c->t.forgery, delete_header, ctx))
-        return false;
-    if (c->t.forgery.tag_count > 0)
-        tt_log(LOG_NOTICE, "%s: removed %u forged %s header(s) from %s",
-               c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->t.forgery.tag_count, cfg->tag_header,
-               c->client_log);
-    return true;
+    if (e->kind == TT_EDIT_DELETE)
+        return !tt_fault("chgheader") &&
+               smfi_chgheader(ctx, (char *)e->name, (int)e->index, NULL) == MI_SUCCESS;
+    return !(e->tag && tt_fault("insheader")) &&
+           smfi_insheader(ctx, (int)e->index, (char *)e->name, (char *)e->value) == MI_SUCCESS;
 }
 
 static sfsistat eom_cb(SMFICTX *ctx)
 {
     struct conn *c = smfi_getpriv(ctx);
-    const struct tt_config *cfg;
-    char value[TT_TAG_MAX];
+    struct tt_eom_plan plan;
+    size_t done = 0;
 
     if (c == NULL)
         return SMFIS_CONTINUE;
-    cfg = cfg_of(c);
-    copy_macro(ctx, "i", c->t.queueid, sizeof(c->t.queueid));
-    if (c->t.refuse_why != NULL) {
-        sfsistat r = refuse_now(ctx, c->t.refuse_xcode, c->t.refuse_why);
-
-        txn_reset(c);
-        return r;
-    }
-    if (c->internal) {
-        tt_log(LOG_INFO, "%s: client=%s is internal: incoming tags kept, none added", c->t.queueid,
-               c->client_log);
-        txn_reset(c);
-        return SMFIS_CONTINUE;
-    }
-    /* The tag guarantee does not bend to OnError: a forgery we cannot remove is refused. */
-    if (!strip_forgeries(ctx, c)) {
-        tt_log(LOG_ERR, "%s: cannot remove forged headers; tempfail", c->t.queueid);
-        smfi_setreply(ctx, "451", "4.3.0", "tlstrust: internal error, try again later");
-        txn_reset(c);
-        return SMFIS_TEMPFAIL;
-    }
-    if (c->t.degraded) {
-        tt_log(LOG_WARNING, "%s: delivered without tag after an internal error (OnError accept)",
-               c->t.queueid);
-        txn_reset(c);
-        return SMFIS_CONTINUE;
-    }
-    if (cfg->auth_results) {
-        tt_authres_value(value, sizeof(value), &c->tls, c->authserv);
-        if (smfi_insheader(ctx, 0, "Authentication-Results", value) != MI_SUCCESS) {
-            sfsistat r = internal_error(ctx, c, "smfi_insheader(Authentication-Results) failed");
-
-            txn_reset(c);
-            return r;
-        }
-    }
-    tt_tag_value(value, sizeof(value), &c->tls, &c->t.verdict, c->authserv);
-    if (tt_fault("insheader") || smfi_insheader(ctx, 0, cfg->tag_header, value) != MI_SUCCESS) {
-        sfsistat r = internal_error(ctx, c, "cannot add the tag header");
-
-        txn_reset(c);
-        return r;
-    }
-    log_decision(c, "tagged", NULL);
-    txn_reset(c);
-    return SMFIS_CONTINUE;
+    tt_session_eom(&c->s, MACROS(ctx), &plan);
+    while (done < plan.n && apply_edit(ctx, &plan.edit[done]))
+        done++;
+    return reply(ctx, tt_session_eom_done(&c->s, &plan, done), SMFIS_CONTINUE);
 }
 
 static sfsistat abort_cb(SMFICTX *ctx)
@@ -611,7 +209,7 @@ static sfsistat abort_cb(SMFICTX *ctx)
     struct conn *c = smfi_getpriv(ctx);
 
     if (c != NULL)
-        txn_reset(c);
+        tt_session_abort(&c->s);
     return SMFIS_CONTINUE;
 }
 
@@ -620,7 +218,7 @@ static sfsistat close_cb(SMFICTX *ctx)
     struct conn *c = smfi_getpriv(ctx);
 
     if (c != NULL) {
-        txn_reset(c);
+        tt_session_close(&c->s);
         tt_snapshot_put(c->snap);
         free(c);
         smfi_setpriv(ctx, NULL);

@@ -13,8 +13,11 @@
 
 #ifdef TT_FAULT_INJECTION
 bool tt_fault(const char *point);
+/* The hook handed to the library (session.h), NULL when not compiled in. */
+#define TT_FAULT_HOOK tt_fault
 #else
 #define tt_fault(point) ((void)(point), false)
+#define TT_FAULT_HOOK NULL
 #endif
 
 #endif

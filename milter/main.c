@@ -1,10 +1,14 @@
 /*
  * main.c - tlstrust-milter: command line, configuration check (-n), socket
- * and privileges, daemon start, and signals. The main thread takes the
- * signals (reload on SIGHUP or SIGUSR1, stop on SIGTERM or SIGINT) from a
- * signalfd, with the signals blocked in every thread, and runs libmilter
- * in a second thread; libmilter's own signal thread, which would take
- * SIGHUP as a request to stop, is parked for good (signals.c).
+ * and privileges, daemon start, and signals. main() runs named steps:
+ * parse_options, load_config (check_only for -n),
+ * block_signals_and_open_log, open_socket, drop_privileges, detach,
+ * start_milter, then serve_signals until a stop, and shut_down. The main
+ * thread takes the signals (reload on SIGHUP or SIGUSR1, stop on SIGTERM
+ * or SIGINT) from a signalfd, with the signals blocked in every thread,
+ * and runs libmilter in a second thread; libmilter's own signal thread,
+ * which would take SIGHUP as a request to stop, is parked for good
+ * (signals.c).
  */
 #define _GNU_SOURCE /* pthread_setattr_default_np */
 #include <errno.h>
@@ -36,7 +40,10 @@
 #include "tcp.h"
 
 #define DEFAULT_CONFIG "/etc/tlstrust/tlstrust.conf"
-/* Stack of libmilter's worker threads; the deepest callback needs under 8 KiB. */
+/*
+ * Stack of libmilter's worker threads; the deepest callback (end of
+ * message, with its 5 KiB edit plan) needs under 16 KiB.
+ */
 #define WORKER_STACK (256 * 1024)
 /* Seconds open sessions get to end after a stop. */
 #define STOP_GRACE 10
@@ -266,42 +273,50 @@ static bool serve_signals(int sigfd)
     }
 }
 
-static int check_only(const struct tt_config *cfg, bool verbose)
-{
-    if (verbose)
-        tt_config_print(cfg, stdout);
-    else
-        tt_config_describe(cfg, stdout);
-    return EX_OK;
-}
+/* What the command line asks for. */
+struct options {
+    const char *path;          /* the configuration file */
+    const char *sock_override; /* -p */
+    bool foreground, check, verbose;
+};
 
-int main(int argc, char **argv)
+/* What the start-up steps hand on to each other. */
+struct daemon {
+    struct tt_config *cfg; /* until installed as the snapshot */
+    uid_t uid;             /* UserID's, when set */
+    gid_t gid;
+    int sigfd; /* the signals the main thread takes */
+    int pidfd; /* the pid file, opened as root, -1 when none */
+    bool pid_created;
+    char *pidfile; /* its path, kept past the configuration for the shutdown */
+    pthread_t tid; /* the thread that runs libmilter */
+    int status;    /* smfi_main's result */
+};
+
+/* A step returns GO_ON, or the exit status main returns at once. */
+#define GO_ON (-1)
+
+/* Options and arguments; -d, -V and -h are answered here. */
+static int parse_options(int argc, char **argv, struct options *o)
 {
-    const char *path = DEFAULT_CONFIG, *sock_override = NULL;
-    bool foreground = false, check = false, verbose = false, pid_created = false;
-    struct tt_config *cfg;
-    char err[1024], host[256], *pidfile;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    pthread_t tid;
-    int opt, sigfd, pidfd = -1, status = MI_FAILURE;
+    int opt;
 
     while ((opt = getopt(argc, argv, "c:p:fnvdVh")) != -1) {
         switch (opt) {
         case 'c':
-            path = optarg;
+            o->path = optarg;
             break;
         case 'p':
-            sock_override = optarg;
+            o->sock_override = optarg;
             break;
         case 'f':
-            foreground = true;
+            o->foreground = true;
             break;
         case 'n':
-            check = true;
+            o->check = true;
             break;
         case 'v':
-            verbose = true;
+            o->verbose = true;
             break;
         case 'd':
             tt_config_print_defaults(stdout);
@@ -327,76 +342,104 @@ int main(int argc, char **argv)
         usage(stderr);
         return EX_USAGE;
     }
+    return GO_ON;
+}
+
+/*
+ * Read and check the configuration, with -p in place of Socket, and
+ * whether its UserID can be taken. Errors go to stderr: nothing is
+ * detached yet.
+ */
+static int load_config(const struct options *o, struct daemon *d)
+{
+    char err[1024];
+
     /* A bad -p is a configuration error like a bad Socket line. */
-    if (sock_override != NULL && !tt_sockspec_check(sock_override, err, sizeof(err))) {
-        fprintf(stderr, "tlstrust-milter: invalid socket '%s': %s\n", sock_override, err);
+    if (o->sock_override != NULL && !tt_sockspec_check(o->sock_override, err, sizeof(err))) {
+        fprintf(stderr, "tlstrust-milter: invalid socket '%s': %s\n", o->sock_override, err);
         return EX_CONFIG;
     }
     /* Reloads reread this path after the daemon has changed to "/". */
-    config_path = realpath(path, NULL);
+    config_path = realpath(o->path, NULL);
     if (config_path == NULL) {
-        fprintf(stderr, "tlstrust-milter: %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "tlstrust-milter: %s: %s\n", o->path, strerror(errno));
         return EX_CONFIG;
     }
-    path = config_path;
     /* Warnings about CA expiry go to stderr while we check. */
     tt_log_open("tlstrust-milter", false, LOG_MAIL);
-    cfg = tt_config_load(path, time(NULL), err, sizeof(err));
-    if (cfg == NULL) {
+    d->cfg = tt_config_load(config_path, time(NULL), err, sizeof(err));
+    if (d->cfg == NULL) {
         fprintf(stderr, "tlstrust-milter: %s\n", err);
         return EX_CONFIG;
     }
-    if (sock_override != NULL) {
-        free(cfg->socket);
-        cfg->socket = strdup(sock_override);
-        if (cfg->socket == NULL)
+    if (o->sock_override != NULL) {
+        free(d->cfg->socket);
+        d->cfg->socket = strdup(o->sock_override);
+        if (d->cfg->socket == NULL)
             return EX_OSERR;
     }
-    if (cfg->user != NULL && !tt_privs_lookup(cfg->user, &uid, &gid, err, sizeof(err))) {
+    if (d->cfg->user != NULL &&
+        !tt_privs_lookup(d->cfg->user, &d->uid, &d->gid, err, sizeof(err))) {
         fprintf(stderr, "tlstrust-milter: %s\n", err);
-        tt_config_free(cfg);
         return EX_CONFIG;
     }
     /* Fail before touching the socket when the switch to UserID cannot work. */
-    if (cfg->user != NULL && !check && geteuid() != 0 && geteuid() != uid) {
+    if (d->cfg->user != NULL && !o->check && geteuid() != 0 && geteuid() != d->uid) {
         fprintf(stderr, "tlstrust-milter: UserID %s: not running as root, cannot switch user\n",
-                cfg->user);
-        tt_config_free(cfg);
+                d->cfg->user);
         return EX_NOPERM;
     }
-    if (check) {
-        int r = check_only(cfg, verbose);
+    return GO_ON;
+}
 
-        tt_config_free(cfg);
-        return r;
-    }
-    /* Before any thread exists: each one, libmilter's too, inherits the mask. */
-    sigfd = tt_signals_block();
-    if (sigfd < 0) {
+/* -n: what the configuration holds (-v: every key), then exit. */
+static int check_only(const struct tt_config *cfg, bool verbose)
+{
+    if (verbose)
+        tt_config_print(cfg, stdout);
+    else
+        tt_config_describe(cfg, stdout);
+    return EX_OK;
+}
+
+/* Block the signals before any thread exists, then log where the configuration says. */
+static int block_signals_and_open_log(const struct options *o, struct daemon *d)
+{
+    char host[256];
+
+    /* Each thread, libmilter's too, inherits the mask. */
+    d->sigfd = tt_signals_block();
+    if (d->sigfd < 0) {
         fprintf(stderr, "tlstrust-milter: cannot block signals: %s\n", strerror(errno));
-        tt_config_free(cfg);
         return EX_OSERR;
     }
     /* A daemon without a terminal can only log to syslog. */
-    tt_log_open("tlstrust-milter", cfg->syslog || !foreground, cfg->facility);
-    tt_log_set_level(cfg->log_level);
+    tt_log_open("tlstrust-milter", d->cfg->syslog || !o->foreground, d->cfg->facility);
+    tt_log_set_level(d->cfg->log_level);
     if (gethostname(host, sizeof(host)) == 0) {
         host[sizeof(host) - 1] = '\0';
         tt_callbacks_set_hostname(host);
     }
+    return GO_ON;
+}
 
-    if (!tt_socket_safe_dir(cfg->socket, err, sizeof(err))) {
-        tt_log(LOG_ERR, "%s", err);
-        fprintf(stderr, "tlstrust-milter: %s\n", err);
-        tt_config_free(cfg);
-        return EX_NOPERM;
-    }
-    if (!tt_socket_prepare(cfg->socket, err, sizeof(err))) {
-        tt_log(LOG_ERR, "%s", err);
-        fprintf(stderr, "tlstrust-milter: %s\n", err);
-        tt_config_free(cfg);
-        return EX_UNAVAILABLE;
-    }
+static int fail(int status, const char *err)
+{
+    tt_log(LOG_ERR, "%s", err);
+    fprintf(stderr, "tlstrust-milter: %s\n", err);
+    return status;
+}
+
+/* Create the listening socket (still as root) and make it safe for UserID. */
+static int open_socket(struct daemon *d)
+{
+    const struct tt_config *cfg = d->cfg;
+    char err[1024];
+
+    if (!tt_socket_safe_dir(cfg->socket, err, sizeof(err)))
+        return fail(EX_NOPERM, err);
+    if (!tt_socket_prepare(cfg->socket, err, sizeof(err)))
+        return fail(EX_UNAVAILABLE, err);
     /*
      * Postfix passes headers up to header_size_limit (100 KB by default) in
      * one packet; with libmilter's 64 KB default such a message would be
@@ -405,7 +448,6 @@ int main(int argc, char **argv)
     smfi_setmaxdatasize(1048575);
     if (smfi_register(tt_milter_desc) == MI_FAILURE || smfi_setconn(cfg->socket) == MI_FAILURE) {
         fprintf(stderr, "tlstrust-milter: cannot register with libmilter\n");
-        tt_config_free(cfg);
         return EX_SOFTWARE;
     }
     /* bind() creates a unix socket file 0660: its mode is never changed by path. */
@@ -413,88 +455,110 @@ int main(int argc, char **argv)
     if (smfi_opensocket(false) == MI_FAILURE) {
         fprintf(stderr, "tlstrust-milter: cannot listen on %s (in use, or no permission?)\n",
                 cfg->socket);
-        tt_config_free(cfg);
         return EX_UNAVAILABLE;
     }
     umask(0027);
     if (tt_socket_unix_path(cfg->socket) == NULL && tt_tcp_nodelay_listeners() <= 0)
         tt_log(LOG_WARNING, "cannot set TCP_NODELAY on %s: expect 40 ms stalls", cfg->socket);
-    if (!tt_socket_secure(cfg->socket, uid, gid, cfg->user != NULL, err, sizeof(err))) {
-        tt_log(LOG_ERR, "%s", err);
-        fprintf(stderr, "tlstrust-milter: %s\n", err);
-        tt_config_free(cfg);
-        return EX_NOPERM;
-    }
+    if (!tt_socket_secure(cfg->socket, d->uid, d->gid, cfg->user != NULL, err, sizeof(err)))
+        return fail(EX_NOPERM, err);
+    return GO_ON;
+}
+
+/* Open the pid file as root (open_pidfile says why), then become UserID. */
+static int drop_privileges(struct daemon *d)
+{
+    const struct tt_config *cfg = d->cfg;
+    char err[1024];
+
     if (cfg->pidfile != NULL) {
-        pidfd = open_pidfile(cfg->pidfile, &pid_created, err, sizeof(err));
-        if (pidfd < 0)
+        d->pidfd = open_pidfile(cfg->pidfile, &d->pid_created, err, sizeof(err));
+        if (d->pidfd < 0)
             tt_log(LOG_WARNING, "%s", err);
     }
-    if (cfg->user != NULL && !tt_privs_drop(cfg->user, uid, gid, err, sizeof(err))) {
-        tt_log(LOG_ERR, "%s", err);
-        fprintf(stderr, "tlstrust-milter: %s\n", err);
-        if (pidfd >= 0) {
-            close(pidfd);
-            if (pid_created)
+    if (cfg->user != NULL && !tt_privs_drop(cfg->user, d->uid, d->gid, err, sizeof(err))) {
+        if (d->pidfd >= 0) {
+            close(d->pidfd);
+            if (d->pid_created)
                 unlink(cfg->pidfile);
         }
-        tt_config_free(cfg);
-        return EX_NOPERM;
+        return fail(EX_NOPERM, err);
     }
-    if (!foreground && !daemonize(err, sizeof(err))) {
+    return GO_ON;
+}
+
+/* Leave the terminal unless -f, and write the pid that is now final. */
+static int detach(const struct options *o, struct daemon *d)
+{
+    char err[1024];
+
+    if (!o->foreground && !daemonize(err, sizeof(err))) {
         tt_log(LOG_ERR, "%s", err);
         return EX_OSERR;
     }
-    if (pidfd >= 0 && !write_pidfile(pidfd, cfg->pidfile, err, sizeof(err)))
+    if (d->pidfd >= 0 && !write_pidfile(d->pidfd, d->cfg->pidfile, err, sizeof(err)))
         tt_log(LOG_WARNING, "%s", err);
+    return GO_ON;
+}
+
+/*
+ * libmilter starts and ends worker threads all the time and gives them
+ * the default attributes. With the default 8 MiB stacks glibc cannot
+ * cache them, so each new worker maps, faults in and unmaps a stack
+ * (about half the CPU per message in BENCHMARKS.md); small stacks stay
+ * in glibc's stack cache.
+ */
+static void small_worker_stacks(void)
+{
+    pthread_attr_t attr;
+
+    if (pthread_attr_init(&attr) == 0) {
+        if (pthread_attr_setstacksize(&attr, WORKER_STACK) != 0 ||
+            pthread_setattr_default_np(&attr) != 0)
+            tt_log(LOG_WARNING, "cannot set the worker thread stack size");
+        pthread_attr_destroy(&attr);
+    }
+}
+
+/* Install the configuration as the first snapshot and run libmilter in its thread. */
+static int start_milter(struct daemon *d)
+{
+    struct tt_config *cfg = d->cfg;
+    char err[1024];
 
     if (pipe2(wake_fds, O_CLOEXEC | O_NONBLOCK) != 0) {
         tt_log(LOG_ERR, "pipe: %s", strerror(errno));
         return EX_OSERR;
     }
     tt_signals_on_park(wake_main);
-
     tt_log(LOG_NOTICE,
            "tlstrust-milter %s starting on %s: %zu trusted network(s), %zu table entries",
            TLSTRUST_VERSION, cfg->socket, cfg->trust.nnets, tt_table_count(cfg->table));
-    pidfile = cfg->pidfile != NULL ? strdup(cfg->pidfile) : NULL;
+    d->pidfile = cfg->pidfile != NULL ? strdup(cfg->pidfile) : NULL;
+    /* cfg belongs to the snapshot from here on, and may be freed on reload. */
+    d->cfg = NULL;
     if (!tt_snapshot_install(cfg, err, sizeof(err))) {
         tt_log(LOG_ERR, "cannot start: %s", err);
-        free(pidfile);
+        free(d->pidfile);
         return EX_SOFTWARE;
     }
-    /* cfg now belongs to the snapshot and may be freed on reload */
     tt_snapshot_set_reaper(wake_main);
-
-    /*
-     * libmilter starts and ends worker threads all the time and gives them
-     * the default attributes. With the default 8 MiB stacks glibc cannot
-     * cache them, so each new worker maps, faults in and unmaps a stack
-     * (about half the CPU per message in BENCHMARKS.md); small stacks stay
-     * in glibc's stack cache.
-     */
-    {
-        pthread_attr_t attr;
-
-        if (pthread_attr_init(&attr) == 0) {
-            if (pthread_attr_setstacksize(&attr, WORKER_STACK) != 0 ||
-                pthread_setattr_default_np(&attr) != 0)
-                tt_log(LOG_WARNING, "cannot set the worker thread stack size");
-            pthread_attr_destroy(&attr);
-        }
-    }
-
-    if (pthread_create(&tid, NULL, milter_thread, &status) != 0) {
+    small_worker_stacks();
+    if (pthread_create(&d->tid, NULL, milter_thread, &d->status) != 0) {
         tt_log(LOG_ERR, "cannot start the milter thread");
         return EX_OSERR;
     }
-    if (!serve_signals(sigfd))
-        status = MI_FAILURE;
+    return GO_ON;
+}
+
+/* Stop libmilter, give open sessions time to end, and say how it went. */
+static int shut_down(struct daemon *d)
+{
     tt_log(LOG_NOTICE, "stopping");
     smfi_stop();
-    pthread_join(tid, NULL);
-    if (pidfile != NULL)
-        remove_pidfile(pidfile);
+    pthread_join(d->tid, NULL);
+    if (d->pidfile != NULL)
+        remove_pidfile(d->pidfile);
     /*
      * libmilter's listener returns without waiting for the sessions it
      * started, and they use the configuration and OpenSSL: give them time
@@ -503,10 +567,38 @@ int main(int argc, char **argv)
      */
     if (!tt_snapshot_wait_unused(STOP_GRACE)) {
         tt_log(LOG_WARNING, "sessions still open after %d s; ending them", STOP_GRACE);
-        _exit(status == MI_SUCCESS ? EX_OK : EX_SOFTWARE);
+        _exit(d->status == MI_SUCCESS ? EX_OK : EX_SOFTWARE);
     }
     tt_snapshot_reap();
-    free(pidfile);
+    free(d->pidfile);
     free(config_path);
-    return status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+    return d->status == MI_SUCCESS ? EX_OK : EX_SOFTWARE;
+}
+
+/* Until start_milter hands it to the snapshot, a failed step frees the configuration. */
+static int give_up(struct daemon *d, int status)
+{
+    tt_config_free(d->cfg);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {.path = DEFAULT_CONFIG};
+    struct daemon d = {.pidfd = -1, .status = MI_FAILURE};
+    int r;
+
+    if ((r = parse_options(argc, argv, &o)) != GO_ON)
+        return r;
+    if ((r = load_config(&o, &d)) != GO_ON)
+        return give_up(&d, r);
+    if (o.check)
+        return give_up(&d, check_only(d.cfg, o.verbose));
+    if ((r = block_signals_and_open_log(&o, &d)) != GO_ON || (r = open_socket(&d)) != GO_ON ||
+        (r = drop_privileges(&d)) != GO_ON || (r = detach(&o, &d)) != GO_ON ||
+        (r = start_milter(&d)) != GO_ON)
+        return give_up(&d, r);
+    if (!serve_signals(d.sigfd))
+        d.status = MI_FAILURE;
+    return shut_down(&d);
 }

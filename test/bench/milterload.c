@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixtures.h" /* generated from test/fixtures/macros.tsv */
+
 #include <libmilter/mfdef.h>
 
 #define MILTER_VERSION 6
@@ -375,55 +377,40 @@ static void send_macros(struct worker *w, struct conn *c, int stage, char cmd,
         pkt_end(w, c);
 }
 
-/* The TLS macros of each kind, as Postfix or Sendmail sends them (doc/mta-facts.md). */
+/* Put one name/value pair in nv at pair n (a NULL value is not sent); the new count. */
+static size_t add_pair(const char **nv, size_t n, const char *name, const char *value)
+{
+    nv[2 * n] = name;
+    nv[2 * n + 1] = value;
+    return n + 1;
+}
+
+/* Append a fixture's name/value pairs (NULL-terminated) to nv at pair n; the new count. */
+static size_t add_fixture(const char **nv, size_t n, const char *const *fixture)
+{
+    for (; fixture[0] != NULL; fixture += 2)
+        n = add_pair(nv, n, fixture[0], fixture[1]);
+    return n;
+}
+
+/* The TLS macros of each kind, as Postfix or Sendmail sends them (test/fixtures/macros.tsv). */
 static size_t tls_macros(enum kind k, const char **nv)
 {
-    static const char *const tls[] = {"{tls_version}",          "TLSv1.3",       "{cipher}",
-                                      "TLS_AES_256_GCM_SHA384", "{cipher_bits}", "256"};
-    size_t n = 0;
+    size_t n;
 
     if (k == K_PLAIN)
         return 0;
-    memcpy(nv, tls, sizeof(tls));
-    n = 3;
+    n = add_fixture(nv, 0, tt_fixture_tls);
     switch (k) {
     case K_MEMBER_POSTFIX:
-        nv[2 * n] = "{cert_subject}";
-        nv[2 * n + 1] = "mail.member.example";
-        n++;
-        nv[2 * n] = "{cert_issuer}";
-        nv[2 * n + 1] = "Red Segura CA";
-        n++;
-        break;
+        return add_fixture(nv, n, tt_fixture_postfix_member);
     case K_MEMBER_SENDMAIL:
-        nv[2 * n] = "{cert_subject}";
-        nv[2 * n + 1] = "/C=ES/O=Red+20Segura/CN=mail.member.example";
-        n++;
-        nv[2 * n] = "{cert_issuer}";
-        nv[2 * n + 1] = "/C=ES/O=Red+20Segura/OU=Test/CN=Red+20Segura+20CA";
-        n++;
-        nv[2 * n] = "{cn_subject}";
-        nv[2 * n + 1] = "mail.member.example";
-        n++;
-        nv[2 * n] = "{cn_issuer}";
-        nv[2 * n + 1] = "Red+20Segura+20CA";
-        n++;
-        nv[2 * n] = "{verify}";
-        nv[2 * n + 1] = "OK";
-        n++;
-        break;
+        return add_fixture(nv, n, tt_fixture_sendmail_member);
     case K_OUTSIDE:
-        nv[2 * n] = "{cert_subject}";
-        nv[2 * n + 1] = "mail.outside.example";
-        n++;
-        nv[2 * n] = "{cert_issuer}";
-        nv[2 * n + 1] = "Outside CA";
-        n++;
-        break;
+        return add_fixture(nv, n, tt_fixture_postfix_outside);
     default:
-        break;
+        return n;
     }
-    return n;
 }
 
 static bool is_sendmail(const struct conn *c)
@@ -614,21 +601,14 @@ static bool send_step(struct worker *w, struct conn *c, enum step s)
 
         snprintf(name, sizeof(name), "client-%lu.clients.example", c->seq);
         snprintf(buf, sizeof(buf), "%s [%s]", name, c->addr);
-        nv[0] = "j";
-        nv[1] = "mx.receiver.test";
-        nv[2] = "v";
-        nv[3] = is_sendmail(c) ? "8.17.1.9" : "Postfix 3.7.11";
-        nv[4] = "{daemon_name}";
-        nv[5] = is_sendmail(c) ? "MTA" : "smtpd";
-        nv[6] = "_";
-        nv[7] = buf;
-        nv[8] = "{client_addr}";
-        nv[9] = c->addr;
-        nv[10] = "{client_name}";
-        nv[11] = name;
-        nv[12] = "{client_resolve}";
-        nv[13] = is_sendmail(c) ? "OK" : NULL;
-        send_macros(w, c, STAGE_CONNECT, SMFIC_CONNECT, nv, 7);
+        n = add_fixture(nv, 0,
+                        is_sendmail(c) ? tt_fixture_sendmail_connect : tt_fixture_postfix_connect);
+        /* The client's own macros: per connection, not fixtures. */
+        n = add_pair(nv, n, "_", buf);
+        n = add_pair(nv, n, "{client_addr}", c->addr);
+        n = add_pair(nv, n, "{client_name}", name);
+        n = add_pair(nv, n, "{client_resolve}", is_sendmail(c) ? "OK" : NULL);
+        send_macros(w, c, STAGE_CONNECT, SMFIC_CONNECT, nv, n);
         pkt_begin(w, c, SMFIC_CONNECT);
         pkt_str(w, c, name);
         pkt_add(w, c, "4", 1);

@@ -4,13 +4,30 @@ daemon with milterclient.py: 64 KiB certificate names, NUL bytes in macro
 packets, a 1 MiB header, and a message whose forged tags are counted after
 the milter's changes are applied. Usage: catalogue.py SOCKET."""
 
+import os
 import sys
 
 from milterclient import MilterError, Session
 
-PF = [("j", "mx.receiver.test"), ("v", "Postfix 3.7.11")]
-TLS = [("{tls_version}", "TLSv1.3"), ("{cipher}", "TLS_AES_256_GCM_SHA384"),
-       ("{cipher_bits}", "256")]
+
+def fixtures():
+    """The MTA macros every harness shares (test/fixtures/macros.tsv):
+    {fixture: [(name, value), ...]} in the file's order."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                        "macros.tsv")
+    out = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if line and not line.startswith("#"):
+                fixture, name, value = line.split("\t")
+                out.setdefault(fixture, []).append((name, value))
+    return out
+
+
+FIXTURES = fixtures()
+PF = FIXTURES["postfix.connect"]
+TLS = FIXTURES["tls"]
 results = []
 
 

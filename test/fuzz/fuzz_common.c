@@ -61,8 +61,7 @@ void fz_quiet(void)
     tt_log_set_level(-1);
 }
 
-/* Append a self-signed CA certificate with subject entries "T=v|T=v" to path. */
-static void write_ca(const char *path, const char *subject)
+void fz_write_ca(const char *path, const char *subject)
 {
     EVP_PKEY *key = EVP_EC_gen("P-256");
     X509 *x = X509_new();
@@ -121,10 +120,10 @@ const struct tt_trust *fz_trust(void)
     }
     snprintf(red, sizeof(red), "%s/redsegura.pem", dir);
     snprintf(uni, sizeof(uni), "%s/universidad.pem", dir);
-    write_ca(red, "C=ES|O=Red Segura|CN=Red Segura CA");
-    write_ca(red, "C=ES|O=Red Segura|OU=Test|CN=Red Segura Intermedia \xC3\x91");
-    write_ca(red, "C=ES|O=Red Segura Ra\xC3\xADz");
-    write_ca(uni, "C=ES|O=Universidad|CN=Universidad CA");
+    fz_write_ca(red, "C=ES|O=Red Segura|CN=Red Segura CA");
+    fz_write_ca(red, "C=ES|O=Red Segura|OU=Test|CN=Red Segura Intermedia \xC3\x91");
+    fz_write_ca(red, "C=ES|O=Red Segura Ra\xC3\xADz");
+    fz_write_ca(uni, "C=ES|O=Universidad|CN=Universidad CA");
     if (!tt_trust_add(&trust, "redsegura", red, now, err, sizeof(err)) ||
         !tt_trust_add(&trust, "universidad", uni, now, err, sizeof(err))) {
         fprintf(stderr, "fuzz trust store: %s\n", err);

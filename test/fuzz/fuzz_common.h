@@ -35,6 +35,9 @@ void fz_close(FILE *f);
 /* Silence the library's log (warnings about CA expiry and the like). */
 void fz_quiet(void);
 
+/* Append a self-signed CA certificate with subject entries "T=v|T=v" to path. */
+void fz_write_ca(const char *path, const char *subject);
+
 /*
  * The trust store of the fuzz targets, built on first use: network
  * "redsegura" holds "C=ES/O=Red Segura/CN=Red Segura CA", an intermediate

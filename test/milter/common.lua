@@ -8,16 +8,23 @@ T = {}
 T.failures = 0
 T.checks = 0
 
--- Macros exactly as each MTA sends them (see doc/mta-facts.md).
-T.postfix = {
-  connect = {"j", "mx.receiver.test", "{daemon_name}", "smtpd", "v", "Postfix 3.7.11"},
-  tls = {"{tls_version}", "TLSv1.3", "{cipher}", "TLS_AES_256_GCM_SHA384", "{cipher_bits}", "256"},
-}
-T.sendmail = {
-  connect = {"j", "mx.receiver.test", "{daemon_name}", "MTA", "v", "8.17.1.9"},
-  tls = {"{tls_version}", "TLSv1.3", "{cipher}", "TLS_AES_256_GCM_SHA384", "{cipher_bits}", "256"},
-}
-T.NETWORK_DN_XTEXT = "/C=ES/O=Red+20Segura/OU=Test/CN=Red+20Segura+20CA"
+-- Macros exactly as each MTA sends them (doc/mta-facts.md), read from the
+-- one fixture file every harness shares: T.fixture[NAME] is a flat
+-- name/value list, in the file's order.
+T.fixture = {}
+for line in io.lines(HERE .. "/../fixtures/macros.tsv") do
+  local fixture, name, value = line:match("^([a-z.]+)\t([^\t]+)\t([^\t]*)$")
+  if fixture then
+    T.fixture[fixture] = T.fixture[fixture] or {}
+    table.insert(T.fixture[fixture], name)
+    table.insert(T.fixture[fixture], value)
+  end
+end
+T.postfix = {connect = T.fixture["postfix.connect"], tls = T.fixture["tls"]}
+T.sendmail = {connect = T.fixture["sendmail.connect"], tls = T.fixture["tls"]}
+-- The network CA's DN as Sendmail writes it ({cert_issuer} of a member).
+T.NETWORK_DN_XTEXT = T.fixture["sendmail.member"][4]
+assert(T.fixture["sendmail.member"][3] == "{cert_issuer}")
 
 -- Record one check; detail is printed only when it fails.
 function T.check(cond, what, detail)
