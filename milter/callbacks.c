@@ -30,6 +30,7 @@
 #include "fault.h"
 #include "forgery.h"
 #include "log.h"
+#include "observe.h"
 #include "policy.h"
 #include "snapshot.h"
 #include "tag.h"
@@ -347,6 +348,20 @@ static void log_decision(const struct conn *c, const char *stage, const char *rc
            v->result == TT_RESULT_FAIL ? tt_action_name(v->action) : "-", why);
 }
 
+/* issue 12: count a decision for the metrics and the history (observe.c). */
+static void observe(const struct conn *c, enum tt_stage stage, const struct tt_verdict *decided,
+                    enum tt_action refusal)
+{
+    struct tt_observation o = {.stage = stage,
+                               .refusal = refusal,
+                               .decided = decided,
+                               .mail = &c->t.verdict,
+                               .tls = &c->tls,
+                               .client = c->have_addr ? &c->addr : NULL};
+
+    tt_observe(&o);
+}
+
 static sfsistat refuse(SMFICTX *ctx, const struct tt_verdict *v)
 {
     const char *rcode, *xcode, *text;
@@ -380,6 +395,7 @@ static sfsistat finish_mail(SMFICTX *ctx, const struct conn *c)
 {
     if (tt_policy_refuses(&c->t.verdict)) {
         log_decision(c, "refused at MAIL", NULL);
+        observe(c, TT_STAGE_MAIL, &c->t.verdict, c->t.verdict.action);
         return refuse(ctx, &c->t.verdict);
     }
     return SMFIS_CONTINUE;
@@ -412,6 +428,7 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
     if (env.kind == TT_ADDR_INVALID) {
         tt_log(LOG_NOTICE, "%s: client=%s from=%s: malformed sender address",
                c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log);
+        observe(c, TT_STAGE_MAIL, &c->t.verdict, TT_ACTION_REJECT);
         smfi_setreply(ctx, "553", "5.1.7", "tlstrust: malformed sender address");
         return SMFIS_REJECT;
     }
@@ -428,6 +445,7 @@ static sfsistat envfrom_cb(SMFICTX *ctx, char **argv)
     mc.client = c->have_addr ? &c->addr : NULL;
     /* Table, then policy zones and sender signals: the order lives in decide.c. */
     if (tt_decide_mail(cfg, c->t.dns, &mc, &c->tls, &c->t.verdict) != TT_DNSP_OK) {
+        observe(c, TT_STAGE_MAIL, &c->t.verdict, TT_ACTION_DEFER);
         smfi_setreply(ctx, "451", "4.4.3", "tlstrust: DNS policy lookup failed, try again later");
         return SMFIS_TEMPFAIL;
     }
@@ -457,6 +475,7 @@ static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
         tt_escape_quoted(rcpt, strlen(rcpt), q, sizeof(q));
         tt_log(LOG_NOTICE, "%s: client=%s from=%s rcpt=%s: malformed recipient address",
                c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log, q);
+        observe(c, TT_STAGE_RCPT, &c->t.verdict, TT_ACTION_REJECT);
         smfi_setreply(ctx, "553", "5.1.3", "tlstrust: malformed recipient address");
         return SMFIS_REJECT;
     }
@@ -467,6 +486,7 @@ static sfsistat envrcpt_cb(SMFICTX *ctx, char **argv)
         c->t.verdict = v;
         log_decision(c, "refused at RCPT", rcpt);
         c->t.verdict = saved;
+        observe(c, TT_STAGE_RCPT, &v, v.action);
         return refuse(ctx, &v);
     }
     tt_policy_merge(&c->t.verdict, &v);
@@ -488,6 +508,7 @@ static sfsistat refuse_message(SMFICTX *ctx, struct conn *c, const char *xcode, 
 {
     tt_log(LOG_NOTICE, "%s: client=%s from=%s: refused: %s",
            c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->client_log, c->t.from_log, why);
+    observe(c, TT_STAGE_HEADER, &c->t.verdict, TT_ACTION_REJECT);
     if (!c->nr_hdr)
         return refuse_now(ctx, xcode, why);
     c->t.refuse_xcode = xcode;
@@ -543,6 +564,7 @@ static bool strip_forgeries(SMFICTX *ctx, struct conn *c)
 
     if (!tt_forgery_strip(&c->t.forgery, delete_header, ctx))
         return false;
+    tt_counters_forged(c->t.forgery.tag_count);
     if (c->t.forgery.tag_count > 0)
         tt_log(LOG_NOTICE, "%s: removed %u forged %s header(s) from %s",
                c->t.queueid[0] ? c->t.queueid : "NOQUEUE", c->t.forgery.tag_count, cfg->tag_header,
@@ -582,6 +604,7 @@ static sfsistat eom_cb(SMFICTX *ctx)
     if (c->t.degraded) {
         tt_log(LOG_WARNING, "%s: delivered without tag after an internal error (OnError accept)",
                c->t.queueid);
+        observe(c, TT_STAGE_EOM, &c->t.verdict, TT_ACTION_UNSET);
         txn_reset(c);
         return SMFIS_CONTINUE;
     }
@@ -602,6 +625,7 @@ static sfsistat eom_cb(SMFICTX *ctx)
         return r;
     }
     log_decision(c, "tagged", NULL);
+    observe(c, TT_STAGE_EOM, &c->t.verdict, TT_ACTION_UNSET);
     txn_reset(c);
     return SMFIS_CONTINUE;
 }

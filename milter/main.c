@@ -27,7 +27,10 @@
 
 #include "callbacks.h"
 #include "config.h"
+#include "counters.h"
+#include "history.h"
 #include "log.h"
+#include "metrics.h"
 #include "privs.h"
 #include "signals.h"
 #include "snapshot.h"
@@ -92,6 +95,7 @@ static void reload(void)
 
     if (cfg == NULL) {
         tt_log(LOG_ERR, "reload failed: %s; keeping the previous configuration", err);
+        tt_counters_config(false, time(NULL));
         return;
     }
     level = cfg->log_level;
@@ -100,8 +104,10 @@ static void reload(void)
     /* cfg belongs to the snapshot from here on, whatever the outcome. */
     if (!tt_snapshot_install(cfg, err, sizeof(err))) {
         tt_log(LOG_ERR, "reload failed: %s; keeping the previous configuration", err);
+        tt_counters_config(false, time(NULL));
         return;
     }
+    tt_counters_config(true, time(NULL));
     tt_log_set_level(level);
     tt_log(LOG_NOTICE, "reloaded %s: %zu trusted network(s), %zu table entries", path, nnets,
            entries);
@@ -425,6 +431,13 @@ int main(int argc, char **argv)
         tt_config_free(cfg);
         return EX_NOPERM;
     }
+    /* The metrics port is bound as root, like the milter socket (MetricsSocket). */
+    if (!tt_metrics_listen(cfg->metrics_socket, err, sizeof(err))) {
+        tt_log(LOG_ERR, "%s", err);
+        fprintf(stderr, "tlstrust-milter: %s\n", err);
+        tt_config_free(cfg);
+        return EX_UNAVAILABLE;
+    }
     if (cfg->pidfile != NULL) {
         pidfd = open_pidfile(cfg->pidfile, &pid_created, err, sizeof(err));
         if (pidfd < 0)
@@ -465,6 +478,13 @@ int main(int argc, char **argv)
     }
     /* cfg now belongs to the snapshot and may be freed on reload */
     tt_snapshot_set_reaper(wake_main);
+    tt_counters_config(true, time(NULL));
+    /* issue 12: the history writer (as UserID, after the fork) and the metrics endpoint. */
+    if (!tt_history_start(cfg->peer_table_size, err, sizeof(err)) ||
+        !tt_metrics_start(err, sizeof(err))) {
+        tt_log(LOG_ERR, "cannot start: %s", err);
+        return EX_OSERR;
+    }
 
     /*
      * libmilter starts and ends worker threads all the time and gives them
@@ -502,9 +522,13 @@ int main(int argc, char **argv)
      * end without the exit handlers (OpenSSL's cleanup among them).
      */
     if (!tt_snapshot_wait_unused(STOP_GRACE)) {
+        tt_history_stop();
+        tt_metrics_stop();
         tt_log(LOG_WARNING, "sessions still open after %d s; ending them", STOP_GRACE);
         _exit(status == MI_SUCCESS ? EX_OK : EX_SOFTWARE);
     }
+    tt_history_stop();
+    tt_metrics_stop();
     tt_snapshot_reap();
     free(pidfile);
     free(config_path);
