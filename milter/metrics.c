@@ -221,19 +221,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
                               const char *method, const char *version, const char *upload,
                               size_t *upload_size, void **state)
 {
-    static int first_call;
     size_t len = 0;
     char *body;
 
     (void)cls;
     (void)version;
     (void)upload;
-    /* Answer once the headers are in; a request body is never read. */
-    if (*state == NULL) {
-        *state = &first_call;
-        return MHD_YES;
-    }
-    *upload_size = 0;
+    (void)state;
+    /*
+     * Answer at the first call, once the headers are in: a request body is
+     * never read (a POST with one gets its 404 and the connection closes).
+     */
+    if (*upload_size != 0)
+        return MHD_NO;
     if (strcmp(url, "/metrics") != 0 ||
         (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)) {
         body = strdup("404 not found: GET /metrics\n");
