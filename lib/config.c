@@ -21,6 +21,7 @@
 #include "address.h"
 #include "escape.h"
 #include "lines.h"
+#include "peers.h"
 #include "rule.h"
 #include "log.h"
 #include "sockspec.h"
@@ -431,8 +432,8 @@ static const struct key keys[] = {
     {"UserID", KT_STRING, false, FIELD(user), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"PidFile", KT_PATH, false, FIELD(pidfile), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"StateDatabase", KT_PATH, false, FIELD(state_db), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
-    {"PeerTableSize", KT_INT, false, FIELD(peer_table_size), 16, TT_MAX_PEER_TABLE, NULL,
-     STR(TT_DEFAULT_PEER_TABLE), NULL, NULL, NULL, NULL},
+    {"PeerTableSize", KT_INT, false, FIELD(peer_table_size), TT_MIN_PEER_TABLE, TT_MAX_PEER_TABLE,
+     NULL, STR(TT_DEFAULT_PEER_TABLE), NULL, NULL, NULL, NULL},
     {"MetricsSocket", KT_CUSTOM, false, NOFIELD, 0, 0, NULL, NULL, NULL, NULL, set_metrics_socket,
      print_metrics_socket},
     {"LogLevel", KT_CHOICE, false, FIELD(log_level), 0, 0, log_levels, "info", NULL, NULL, NULL,

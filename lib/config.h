@@ -20,7 +20,6 @@
 #define TT_DEFAULT_SOCKET "inet:8894@127.0.0.1"
 #define TT_DEFAULT_TAG "X-TLS-Trust"
 #define TT_DEFAULT_PEER_TABLE 1000
-#define TT_MAX_PEER_TABLE 100000
 
 /* DNS defaults: their product (2 s x 2 attempts x 7) stays under Postfix's 30 s. */
 #define TT_DEFAULT_DNS_BUDGET 7

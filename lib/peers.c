@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
-
 /* "*other*" rows: one per day. A table lives for a minute, so two days are enough. */
 #define OTHER_DAYS 2
 
@@ -91,7 +89,7 @@ struct tt_peers *tt_peers_new(size_t capacity)
 {
     struct tt_peers *p;
 
-    if (capacity < 16 || capacity > TT_MAX_PEER_TABLE)
+    if (capacity < TT_MIN_PEER_TABLE || capacity > TT_MAX_PEER_TABLE)
         return NULL;
     p = calloc(1, sizeof(*p));
     if (p == NULL)
@@ -248,8 +246,8 @@ size_t tt_peers_drain(struct tt_peers *p, size_t new_capacity,
         fn(arg, &t->other[i]);
     handed = t->n + t->nother;
     table_clear(t);
-    if (new_capacity >= 16 && new_capacity <= TT_MAX_PEER_TABLE && new_capacity != t->capacity &&
-        (fresh = table_new(new_capacity)) != NULL) {
+    if (new_capacity >= TT_MIN_PEER_TABLE && new_capacity <= TT_MAX_PEER_TABLE &&
+        new_capacity != t->capacity && (fresh = table_new(new_capacity)) != NULL) {
         atomic_fetch_add(&p->bytes, table_bytes(new_capacity));
         atomic_fetch_sub(&p->bytes, table_bytes(t->capacity));
         table_free(t);

@@ -27,6 +27,9 @@
 #define TT_PEER_CLIENT_MAX 46 /* INET6_ADDRSTRLEN */
 #define TT_PEER_NETWORK_MAX 64
 #define TT_PEER_OTHER "*other*"
+/* PeerTableSize: 16 to 100,000 peers; about 1.2 KiB a peer (tt_peers_bound). */
+#define TT_MIN_PEER_TABLE 16
+#define TT_MAX_PEER_TABLE 100000
 
 struct tt_peer_event {
     const char *peer;    /* "" when unknown */
@@ -54,7 +57,7 @@ struct tt_peer_row {
 
 struct tt_peers;
 
-/* Two tables of capacity peers each (16 to TT_MAX_PEER_TABLE); NULL when out of memory. */
+/* Two tables of capacity peers each (TT_MIN_PEER_TABLE to _MAX); NULL when out of memory. */
 struct tt_peers *tt_peers_new(size_t capacity);
 void tt_peers_free(struct tt_peers *p);
 
