@@ -249,6 +249,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     return reply(conn, MHD_HTTP_OK, body, len, "text/plain; version=0.0.4; charset=utf-8");
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];

@@ -32,7 +32,7 @@ end
 local function stop()
   T.mark()
   mt.signal(15)
-  for _ = 1, 300 do
+  for _ = 1, 1200 do -- up to 60 s: the daemon may run under valgrind
     if T.log():sub(T.mark_pos + 1):find("peer row(s) written", 1, true) then
       mt.sleep(0.5) -- let it close the database and exit
       return true

@@ -19,8 +19,15 @@ local port = tonumber(sh("python3 -c 'import socket; s = socket.socket(); " ..
 local url = "http://127.0.0.1:" .. port
 local extra = "MetricsSocket inet:" .. port .. "@127.0.0.1\n"
 
+-- The daemon may still be starting (under valgrind or ASan): try for up to 30 s.
 local function scrape()
-  return sh("curl -sS --max-time 10 " .. url .. "/metrics")
+  local body = ""
+  for _ = 1, 300 do
+    body = sh("curl -s --max-time 10 " .. url .. "/metrics")
+    if body:find("tlstrust_build_info", 1, true) then break end
+    mt.sleep(0.1)
+  end
+  return body
 end
 
 -- The value of one series (name with its labels, as the daemon writes them).
