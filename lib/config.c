@@ -21,6 +21,7 @@
 #include "address.h"
 #include "escape.h"
 #include "lines.h"
+#include "peers.h"
 #include "rule.h"
 #include "log.h"
 #include "sockspec.h"
@@ -104,6 +105,17 @@ static bool set_socket(struct cparser *p, const char *v)
     if (!tt_sockspec_check(v, why, sizeof(why)))
         return cfail(p, "invalid socket '%s': %s", v, why);
     return set_string(p, &p->c->socket, v);
+}
+
+static bool set_metrics_socket(struct cparser *p, const char *v)
+{
+    struct sockaddr_storage ss;
+    unsigned int len;
+    char why[128];
+
+    if (!tt_sockspec_inet(v, &ss, &len, why, sizeof(why)))
+        return cfail(p, "invalid MetricsSocket '%s': %s", v, why);
+    return set_string(p, &p->c->metrics_socket, v);
 }
 
 static bool add_internal(struct cparser *p, const char *v)
@@ -260,6 +272,12 @@ static void print_socket(const struct tt_config *c, const char *name, FILE *out)
     fprintf(out, "%s %s\n", name, c->socket);
 }
 
+static void print_metrics_socket(const struct tt_config *c, const char *name, FILE *out)
+{
+    fprintf(out, "%s%s%s\n", name, c->metrics_socket != NULL ? " " : "",
+            c->metrics_socket != NULL ? c->metrics_socket : "");
+}
+
 static void print_networks(const struct tt_config *c, const char *name, FILE *out)
 {
     size_t i;
@@ -414,6 +432,10 @@ static const struct key keys[] = {
     {"UserID", KT_STRING, false, FIELD(user), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"PidFile", KT_PATH, false, FIELD(pidfile), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"StateDatabase", KT_PATH, false, FIELD(state_db), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"PeerTableSize", KT_INT, false, FIELD(peer_table_size), TT_MIN_PEER_TABLE, TT_MAX_PEER_TABLE,
+     NULL, STR(TT_DEFAULT_PEER_TABLE), NULL, NULL, NULL, NULL},
+    {"MetricsSocket", KT_CUSTOM, false, NOFIELD, 0, 0, NULL, NULL, NULL, NULL, set_metrics_socket,
+     print_metrics_socket},
     {"LogLevel", KT_CHOICE, false, FIELD(log_level), 0, 0, log_levels, "info", NULL, NULL, NULL,
      NULL},
     {"Syslog", KT_BOOL, false, FIELD(syslog), 0, 0, NULL, "yes", NULL, NULL, NULL, NULL},
@@ -811,6 +833,7 @@ void tt_config_free(struct tt_config *c)
     free(c->user);
     free(c->pidfile);
     free(c->state_db);
+    free(c->metrics_socket);
     for (size_t i = 0; i < c->nzones; i++) {
         free(c->zones[i].network);
         free(c->zones[i].zone);

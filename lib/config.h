@@ -19,6 +19,7 @@
 
 #define TT_DEFAULT_SOCKET "inet:8894@127.0.0.1"
 #define TT_DEFAULT_TAG "X-TLS-Trust"
+#define TT_DEFAULT_PEER_TABLE 1000
 
 /* DNS defaults: their product (2 s x 2 attempts x 7) stays under Postfix's 30 s. */
 #define TT_DEFAULT_DNS_BUDGET 7
@@ -46,7 +47,9 @@ struct tt_config {
     size_t ninternal;
     char *user;
     char *pidfile;
-    char *state_db; /* SQLite file of the mail-state history; NULL: none kept */
+    char *state_db;         /* SQLite file of the mail-state history; NULL: none kept */
+    size_t peer_table_size; /* peers counted apart between two history writes */
+    char *metrics_socket;   /* inet:PORT@ADDR of the Prometheus endpoint; NULL: off */
     int log_level;
     bool syslog;
     int facility;

@@ -61,6 +61,11 @@ struct tt_dns {
     atomic_uint refs; /* the snapshots (and tools) that use this resolver */
 };
 
+/* Every resolver's counts summed, for tt_dns_totals: they outlive the resolvers. */
+static struct {
+    atomic_ulong lookups, sent, hits, joined, failures;
+} totals;
+
 static double now_mono(void)
 {
     struct timespec ts;
@@ -323,6 +328,16 @@ bool tt_dns_server_loopback(const struct tt_dns_conf *conf, size_t i, char *addr
     else
         snprintf(addr, addrsz, "%s@%u", host, port);
     return loop;
+}
+
+void tt_dns_totals(struct tt_dns_stats *out)
+{
+    out->lookups = atomic_load_explicit(&totals.lookups, memory_order_relaxed);
+    out->sent = atomic_load_explicit(&totals.sent, memory_order_relaxed);
+    out->hits = atomic_load_explicit(&totals.hits, memory_order_relaxed);
+    out->joined = atomic_load_explicit(&totals.joined, memory_order_relaxed);
+    out->failures = atomic_load_explicit(&totals.failures, memory_order_relaxed);
+    out->evictions = 0;
 }
 
 void tt_dns_get_stats(struct tt_dns *d, struct tt_dns_stats *out)
@@ -800,12 +815,14 @@ const struct tt_dns_answer *tt_dns_lookup(struct tt_dns *d, const char *name, ui
 
     pthread_mutex_lock(&d->lock);
     d->stats.lookups++;
+    atomic_fetch_add_explicit(&totals.lookups, 1, memory_order_relaxed);
     for (e = d->buckets[h & (d->nbuckets - 1)]; e != NULL; e = e->next)
         if (e->hash == h && e->type == type && strcmp(e->name, key) == 0)
             break;
     if (e != NULL && e->inflight) {
         e->waiters++;
         d->stats.joined++;
+        atomic_fetch_add_explicit(&totals.joined, 1, memory_order_relaxed);
         while (e->inflight)
             pthread_cond_wait(&d->done, &d->lock);
         e->waiters--;
@@ -827,6 +844,7 @@ const struct tt_dns_answer *tt_dns_lookup(struct tt_dns *d, const char *name, ui
         const struct tt_dns_answer *a = box_ref(e->answer);
 
         d->stats.hits++;
+        atomic_fetch_add_explicit(&totals.hits, 1, memory_order_relaxed);
         lru_unlink(d, e);
         lru_push(d, e);
         pthread_mutex_unlock(&d->lock);
@@ -863,6 +881,11 @@ const struct tt_dns_answer *tt_dns_lookup(struct tt_dns *d, const char *name, ui
 
     pthread_mutex_lock(&d->lock);
     d->stats.sent += sent;
+    atomic_fetch_add_explicit(&totals.sent, sent, memory_order_relaxed);
+    if (b == NULL || b->a.status >= TT_DNS_SERVFAIL) {
+        d->stats.failures++;
+        atomic_fetch_add_explicit(&totals.failures, 1, memory_order_relaxed);
+    }
     if (e != NULL) {
         e->inflight = false;
         e->answer = b;

@@ -67,6 +67,7 @@ struct tt_dns_stats {
     unsigned long hits;      /* answered from the cache, no packet */
     unsigned long joined;    /* waited for an identical query already in flight */
     unsigned long evictions; /* LRU evictions */
+    unsigned long failures;  /* resolutions without a usable answer (status >= SERVFAIL) */
 };
 
 struct tt_dns;
@@ -104,6 +105,11 @@ const struct tt_dns_answer *tt_dns_lookup(struct tt_dns *d, const char *name, ui
 void tt_dns_answer_put(const struct tt_dns_answer *a);
 
 void tt_dns_get_stats(struct tt_dns *d, struct tt_dns_stats *out);
+/*
+ * The same summed over every resolver this process made (evictions left 0):
+ * monotonic across reloads that replace the resolver, for the metrics.
+ */
+void tt_dns_totals(struct tt_dns_stats *out);
 /* The longest a single lookup can block, in milliseconds. */
 long tt_dns_bound_ms(const struct tt_dns_conf *conf);
 

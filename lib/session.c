@@ -86,6 +86,26 @@ void tt_session_init(struct tt_session *s, const char *local_host, bool quiet_he
     s->fault = fault_hook;
 }
 
+void tt_session_observe(struct tt_session *s, tt_observer_fn fn)
+{
+    s->observe = fn;
+}
+
+/* Tell the observer of a decision: delivered (TT_STAGE_EOM) or refused at stage. */
+static void observe(const struct tt_session *s, enum tt_stage stage,
+                    const struct tt_verdict *decided, enum tt_action refusal)
+{
+    struct tt_observation o = {.stage = stage,
+                               .refusal = refusal,
+                               .decided = decided,
+                               .mail = &s->t.verdict,
+                               .tls = &s->tls,
+                               .client = s->have_addr ? &s->addr : NULL};
+
+    if (s->observe != NULL)
+        s->observe(&o);
+}
+
 /*
  * An internal failure: OnError tempfail refuses the command; OnError accept
  * lets the message through untagged (the session continues degraded), but
@@ -278,6 +298,7 @@ struct tt_answer tt_session_mail(struct tt_session *s, const struct tt_config *c
     tt_envelope_domains(from, macro(m, "{mail_addr}"), false, &env);
     if (env.kind == TT_ADDR_INVALID) {
         tt_session_log(s, LOG_NOTICE, NULL, ": malformed sender address");
+        observe(s, TT_STAGE_MAIL, &s->t.verdict, TT_ACTION_REJECT);
         return answer(TT_STEP_REJECT, "553", "5.1.7", "tlstrust: malformed sender address");
     }
     if (cfg->dns_needed) {
@@ -292,11 +313,14 @@ struct tt_answer tt_session_mail(struct tt_session *s, const struct tt_config *c
     mc.client_name = s->client_name;
     mc.client = s->have_addr ? &s->addr : NULL;
     /* Table, then policy zones and sender signals: the order lives in decide.c. */
-    if (tt_decide_mail(cfg, s->t.dns, &mc, &s->tls, &s->t.verdict) != TT_DNSP_OK)
+    if (tt_decide_mail(cfg, s->t.dns, &mc, &s->tls, &s->t.verdict) != TT_DNSP_OK) {
+        observe(s, TT_STAGE_MAIL, &s->t.verdict, TT_ACTION_DEFER);
         return answer(TT_STEP_TEMPFAIL, "451", "4.4.3",
                       "tlstrust: DNS policy lookup failed, try again later");
+    }
     if (tt_policy_refuses(&s->t.verdict)) {
         log_decision(s, &s->t.verdict, "refused at MAIL", NULL);
+        observe(s, TT_STAGE_MAIL, &s->t.verdict, s->t.verdict.action);
         return refuse(&s->t.verdict);
     }
     return go_on;
@@ -341,11 +365,13 @@ struct tt_answer tt_session_rcpt(struct tt_session *s, const struct tt_macro_src
 
         tt_escape_quoted(rcpt, strlen(rcpt), q, sizeof(q));
         tt_session_log(s, LOG_NOTICE, NULL, " rcpt=%s: malformed recipient address", q);
+        observe(s, TT_STAGE_RCPT, &s->t.verdict, TT_ACTION_REJECT);
         return answer(TT_STEP_REJECT, "553", "5.1.3", "tlstrust: malformed recipient address");
     }
     judge_recipient(s, &env, &v);
     if (tt_policy_refuses(&v)) {
         log_decision(s, &v, "refused at RCPT", rcpt);
+        observe(s, TT_STAGE_RCPT, &v, v.action);
         return refuse(&v);
     }
     tt_policy_merge(&s->t.verdict, &v);
@@ -365,6 +391,7 @@ struct tt_answer tt_session_header(struct tt_session *s, const char *name, const
         return go_on;
     why = tt_header_refusal(v, &xcode);
     tt_session_log(s, LOG_NOTICE, NULL, ": refused: %s", why);
+    observe(s, TT_STAGE_HEADER, &s->t.verdict, TT_ACTION_REJECT);
     /* Without a reply at headers, the refusal waits for end of message. */
     if (s->quiet_headers) {
         s->t.refuse_xcode = xcode;
@@ -445,12 +472,14 @@ static struct tt_answer eom_answer(struct tt_session *s, const struct tt_eom_pla
         return answer(TT_STEP_TEMPFAIL, "451", "4.3.0",
                       "tlstrust: internal error, try again later");
     }
+    tt_counters_forged(s->t.forgery.tag_count);
     if (s->t.forgery.tag_count > 0)
         tt_session_log(s, LOG_NOTICE, NULL, ": removed %u forged %s header(s)",
                        s->t.forgery.tag_count, s->cfg->tag_header);
     if (s->t.degraded) {
         tt_session_log(s, LOG_WARNING, NULL,
                        ": delivered without tag after an internal error (OnError accept)");
+        observe(s, TT_STAGE_EOM, &s->t.verdict, TT_ACTION_UNSET);
         return go_on;
     }
     if (applied < plan->n)
@@ -458,6 +487,7 @@ static struct tt_answer eom_answer(struct tt_session *s, const struct tt_eom_pla
                                      ? "cannot add the tag header"
                                      : "cannot add the Authentication-Results header");
     log_decision(s, &s->t.verdict, "tagged", NULL);
+    observe(s, TT_STAGE_EOM, &s->t.verdict, TT_ACTION_UNSET);
     return go_on;
 }
 

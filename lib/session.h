@@ -24,6 +24,7 @@
 #include "config.h"
 #include "dnspolicy.h"
 #include "forgery.h"
+#include "observation.h"
 #include "policy.h"
 #include "tag.h"
 #include "tls_state.h"
@@ -118,6 +119,7 @@ struct tt_session {
     const char *local_host;           /* authserv-id when neither AuthservID nor j gives one */
     bool quiet_headers;               /* the MTA takes no reply at headers: refusals wait for eom */
     bool (*fault)(const char *point); /* test hook: true fails the named operation */
+    tt_observer_fn observe;           /* told of each decision (tt_session_observe), or NULL */
     /* The policy in force (passed in at connect and at each MAIL). */
     const struct tt_config *cfg;
     struct tt_dns *dns;
@@ -143,6 +145,9 @@ struct tt_session {
  */
 void tt_session_init(struct tt_session *s, const char *local_host, bool quiet_headers,
                      bool (*fault)(const char *point));
+
+/* Report each decision of this session to fn (metrics, history); NULL: to nobody. */
+void tt_session_observe(struct tt_session *s, tt_observer_fn fn);
 
 /*
  * Connect: the client's name (counted only when the MTA verified it, see

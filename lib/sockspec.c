@@ -6,7 +6,9 @@
 #include "sockspec.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 
@@ -119,4 +121,52 @@ bool tt_sockspec_check(const char *spec, char *why, size_t whysz)
     if (spec[0] == '/' && strchr(spec, ':') == NULL)
         return check_unix_path(spec, why, whysz);
     return fail(why, whysz, "expected inet:PORT@ADDR, inet6:PORT@ADDR, unix:PATH or local:PATH");
+}
+
+bool tt_sockspec_inet(const char *spec, struct sockaddr_storage *ss, unsigned int *len, char *why,
+                      size_t whysz)
+{
+    bool v6 = strncmp(spec, "inet6:", 6) == 0;
+    const char *rest = v6 ? spec + 6 : spec + 5, *at;
+    char addr[INET6_ADDRSTRLEN + 2];
+    size_t n;
+    int port;
+
+    if (!v6 && strncmp(spec, "inet:", 5) != 0)
+        return fail(why, whysz, "expected inet:PORT@ADDR or inet6:PORT@ADDR");
+    at = strchr(rest, '@');
+    if (at == NULL)
+        return fail(why, whysz, "an address is required: inet:PORT@ADDR or inet6:PORT@ADDR");
+    if (!check_port(rest, (size_t)(at - rest), why, whysz))
+        return false;
+    port = atoi(rest);
+    at++;
+    n = strlen(at);
+    if (v6 && n >= 2 && at[0] == '[' && at[n - 1] == ']') {
+        at++;
+        n -= 2;
+    }
+    if (n == 0 || n >= sizeof(addr))
+        return fail(why, whysz, "the address must be numeric");
+    memcpy(addr, at, n);
+    addr[n] = '\0';
+    memset(ss, 0, sizeof(*ss));
+    if (v6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+        if (inet_pton(AF_INET6, addr, &s6->sin6_addr) != 1)
+            return fail(why, whysz, "the address must be a numeric IPv6 address");
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*s6);
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+        if (inet_pton(AF_INET, addr, &s4->sin_addr) != 1)
+            return fail(why, whysz, "the address must be a numeric IPv4 address");
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        *len = sizeof(*s4);
+    }
+    return true;
 }

@@ -19,4 +19,14 @@
  */
 bool tt_sockspec_check(const char *spec, char *why, size_t whysz);
 
+struct sockaddr_storage;
+/*
+ * inet:PORT@ADDR or inet6:PORT@ADDR with a numeric address (brackets
+ * optional for IPv6), for the sockets we bind ourselves (MetricsSocket):
+ * the address is required, so nothing listens on every interface by
+ * default, and no name is resolved. The address goes into *ss (len bytes).
+ */
+bool tt_sockspec_inet(const char *spec, struct sockaddr_storage *ss, unsigned int *len, char *why,
+                      size_t whysz);
+
 #endif

@@ -16,6 +16,7 @@
 #include "fault.h"
 #include "log.h"
 #include "negotiate.h"
+#include "observe.h"
 #include "session.h"
 #include "snapshot.h"
 
@@ -69,6 +70,7 @@ static struct conn *new_conn(bool nr_conn, bool nr_hdr)
         c->nr_conn = nr_conn;
         c->nr_hdr = nr_hdr;
         tt_session_init(&c->s, fallback_hostname, nr_hdr, TT_FAULT_HOOK);
+        tt_session_observe(&c->s, tt_observe); /* metrics and history (issue 12) */
     }
     return c;
 }

@@ -31,7 +31,10 @@
 
 #include "callbacks.h"
 #include "config.h"
+#include "counters.h"
+#include "history.h"
 #include "log.h"
+#include "metrics.h"
 #include "privs.h"
 #include "signals.h"
 #include "snapshot.h"
@@ -99,6 +102,7 @@ static void reload(void)
 
     if (cfg == NULL) {
         tt_log(LOG_ERR, "reload failed: %s; keeping the previous configuration", err);
+        tt_counters_config(false, time(NULL));
         return;
     }
     level = cfg->log_level;
@@ -107,8 +111,10 @@ static void reload(void)
     /* cfg belongs to the snapshot from here on, whatever the outcome. */
     if (!tt_snapshot_install(cfg, err, sizeof(err))) {
         tt_log(LOG_ERR, "reload failed: %s; keeping the previous configuration", err);
+        tt_counters_config(false, time(NULL));
         return;
     }
+    tt_counters_config(true, time(NULL));
     tt_log_set_level(level);
     tt_log(LOG_NOTICE, "reloaded %s: %zu trusted network(s), %zu table entries", path, nnets,
            entries);
@@ -462,6 +468,9 @@ static int open_socket(struct daemon *d)
         tt_log(LOG_WARNING, "cannot set TCP_NODELAY on %s: expect 40 ms stalls", cfg->socket);
     if (!tt_socket_secure(cfg->socket, d->uid, d->gid, cfg->user != NULL, err, sizeof(err)))
         return fail(EX_NOPERM, err);
+    /* The metrics port is bound as root, like the milter socket (MetricsSocket). */
+    if (!tt_metrics_listen(cfg->metrics_socket, err, sizeof(err)))
+        return fail(EX_UNAVAILABLE, err);
     return GO_ON;
 }
 
@@ -543,6 +552,13 @@ static int start_milter(struct daemon *d)
         return EX_SOFTWARE;
     }
     tt_snapshot_set_reaper(wake_main);
+    tt_counters_config(true, time(NULL));
+    /* issue 12: the history writer (as UserID, after the fork) and the metrics endpoint. */
+    if (!tt_history_start(cfg->peer_table_size, err, sizeof(err)) ||
+        !tt_metrics_start(err, sizeof(err))) {
+        tt_log(LOG_ERR, "cannot start: %s", err);
+        return EX_OSERR;
+    }
     small_worker_stacks();
     if (pthread_create(&d->tid, NULL, milter_thread, &d->status) != 0) {
         tt_log(LOG_ERR, "cannot start the milter thread");
@@ -566,9 +582,13 @@ static int shut_down(struct daemon *d)
      * end without the exit handlers (OpenSSL's cleanup among them).
      */
     if (!tt_snapshot_wait_unused(STOP_GRACE)) {
+        tt_history_stop();
+        tt_metrics_stop();
         tt_log(LOG_WARNING, "sessions still open after %d s; ending them", STOP_GRACE);
         _exit(d->status == MI_SUCCESS ? EX_OK : EX_SOFTWARE);
     }
+    tt_history_stop();
+    tt_metrics_stop();
     tt_snapshot_reap();
     free(d->pidfile);
     free(config_path);

@@ -33,6 +33,22 @@ static void defaults(void **state)
     assert_null(c->table);
     assert_null(c->authserv_id);
     assert_int_equal(c->ninternal, 0);
+    assert_int_equal(c->peer_table_size, 1000);
+    assert_null(c->metrics_socket);
+    tt_config_free(c);
+}
+
+static void metrics_keys(void **state)
+{
+    char err[512];
+    struct tt_config *c = tt_config_load(th_write("m.conf", "MetricsSocket inet6:9465@[::1]\n"
+                                                            "PeerTableSize 16\n"),
+                                         time(NULL), err, sizeof(err));
+
+    (void)state;
+    assert_non_null(c);
+    assert_string_equal(c->metrics_socket, "inet6:9465@[::1]");
+    assert_int_equal(c->peer_table_size, 16);
     tt_config_free(c);
 }
 
@@ -115,6 +131,12 @@ static void errors(void **state)
     expect_error("LogLevel loud\n", "LogLevel must be");
     expect_error("OnError ignore\n", "OnError must be");
     expect_error("MTADialect exim\n", "MTADialect must be");
+    expect_error("MetricsSocket inet:9465\n", "bad.conf:1: invalid MetricsSocket 'inet:9465': an "
+                                              "address is required");
+    expect_error("MetricsSocket inet:9465@localhost\n", "numeric IPv4 address");
+    expect_error("MetricsSocket unix:/run/m.sock\n", "expected inet:PORT@ADDR");
+    expect_error("PeerTableSize 15\n", "PeerTableSize must be a number from 16 to 100000");
+    expect_error("PeerTableSize 100001\n", "PeerTableSize must be a number from 16 to 100000");
     expect_error("Socket\n", "bad.conf:1: Socket needs a value");
     expect_error("TrustedNetwork onlyname\n", "needs a name and a file");
     expect_error("TrustedNetwork bad/name ca.pem\n", "may hold letters");
@@ -135,6 +157,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(defaults),
         cmocka_unit_test(every_key),
+        cmocka_unit_test(metrics_keys),
         cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,6 +9,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 
 #include "sockspec.h"
@@ -83,11 +87,37 @@ static void bad_forms(void **state)
     expect_bad(longpath, "too long");
 }
 
+/* MetricsSocket: inet only, numeric address required, the address filled in. */
+static void inet_addresses(void **state)
+{
+    struct sockaddr_storage ss;
+    unsigned int len;
+    char why[128];
+
+    (void)state;
+    assert_true(tt_sockspec_inet("inet:9465@127.0.0.1", &ss, &len, why, sizeof(why)));
+    assert_int_equal(ss.ss_family, AF_INET);
+    assert_int_equal(len, sizeof(struct sockaddr_in));
+    assert_int_equal(ntohs(((struct sockaddr_in *)&ss)->sin_port), 9465);
+    assert_true(tt_sockspec_inet("inet6:9465@[::1]", &ss, &len, why, sizeof(why)));
+    assert_int_equal(ss.ss_family, AF_INET6);
+    assert_int_equal(ntohs(((struct sockaddr_in6 *)&ss)->sin6_port), 9465);
+    assert_true(tt_sockspec_inet("inet6:1@2001:db8::1", &ss, &len, why, sizeof(why)));
+    assert_false(tt_sockspec_inet("inet:9465", &ss, &len, why, sizeof(why)));
+    assert_false(tt_sockspec_inet("inet:0@127.0.0.1", &ss, &len, why, sizeof(why)));
+    assert_false(tt_sockspec_inet("inet:9465@localhost", &ss, &len, why, sizeof(why)));
+    assert_false(tt_sockspec_inet("inet:9465@::1", &ss, &len, why, sizeof(why)));
+    assert_false(tt_sockspec_inet("inet6:9465@127.0.0.1", &ss, &len, why, sizeof(why)));
+    assert_false(tt_sockspec_inet("unix:/run/x.sock", &ss, &len, why, sizeof(why)));
+    assert_false(tt_sockspec_inet("inet:9465@", &ss, &len, why, sizeof(why)));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(good_forms),
         cmocka_unit_test(bad_forms),
+        cmocka_unit_test(inet_addresses),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
