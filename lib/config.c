@@ -106,6 +106,20 @@ static bool set_socket(struct cparser *p, const char *v)
     return set_string(p, &p->c->socket, v);
 }
 
+static bool set_policy_socket(struct cparser *p, const char *v)
+{
+    char why[128];
+
+    if (strncmp(v, "inet:", 5) != 0 && strncmp(v, "inet6:", 6) != 0 && strncmp(v, "unix:", 5) != 0)
+        return cfail(p,
+                     "invalid PolicyMapSocket '%s': expected inet:PORT@ADDR, inet6:PORT@ADDR "
+                     "or unix:PATH",
+                     v);
+    if (!tt_sockspec_check(v, why, sizeof(why)))
+        return cfail(p, "invalid PolicyMapSocket '%s': %s", v, why);
+    return set_string(p, &p->c->policy_socket, v);
+}
+
 static bool add_internal(struct cparser *p, const char *v)
 {
     char buf[CONF_LINE_MAX];
@@ -258,6 +272,14 @@ static bool set_sender_req(struct cparser *p, const char *v)
 static void print_socket(const struct tt_config *c, const char *name, FILE *out)
 {
     fprintf(out, "%s %s\n", name, c->socket);
+}
+
+static void print_policy_socket(const struct tt_config *c, const char *name, FILE *out)
+{
+    if (c->policy_socket != NULL)
+        fprintf(out, "%s %s\n", name, c->policy_socket);
+    else
+        fprintf(out, "%s\n", name);
 }
 
 static void print_networks(const struct tt_config *c, const char *name, FILE *out)
@@ -413,6 +435,8 @@ static const struct key keys[] = {
      print_internal},
     {"UserID", KT_STRING, false, FIELD(user), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"PidFile", KT_PATH, false, FIELD(pidfile), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"PolicyMapSocket", KT_CUSTOM, false, NOFIELD, 0, 0, NULL, NULL, NULL, NULL, set_policy_socket,
+     print_policy_socket},
     {"StateDatabase", KT_PATH, false, FIELD(state_db), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"LogLevel", KT_CHOICE, false, FIELD(log_level), 0, 0, log_levels, "info", NULL, NULL, NULL,
      NULL},
@@ -811,6 +835,7 @@ void tt_config_free(struct tt_config *c)
     free(c->user);
     free(c->pidfile);
     free(c->state_db);
+    free(c->policy_socket);
     for (size_t i = 0; i < c->nzones; i++) {
         free(c->zones[i].network);
         free(c->zones[i].zone);

@@ -46,7 +46,8 @@ struct tt_config {
     size_t ninternal;
     char *user;
     char *pidfile;
-    char *state_db; /* SQLite file of the mail-state history; NULL: none kept */
+    char *state_db;      /* SQLite file of the mail-state history; NULL: none kept */
+    char *policy_socket; /* PolicyMapSocket: the Postfix socketmap; NULL: none (read at start) */
     int log_level;
     bool syslog;
     int facility;

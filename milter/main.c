@@ -32,6 +32,7 @@
 #include "signals.h"
 #include "snapshot.h"
 #include "socket.h"
+#include "socketmap.h"
 #include "sockspec.h"
 #include "tcp.h"
 
@@ -425,6 +426,14 @@ int main(int argc, char **argv)
         tt_config_free(cfg);
         return EX_NOPERM;
     }
+    /* The policy map's socket, as root like the milter's (socketmap.c). */
+    if (cfg->policy_socket != NULL &&
+        !tt_socketmap_open(cfg->policy_socket, uid, gid, cfg->user != NULL, err, sizeof(err))) {
+        tt_log(LOG_ERR, "%s", err);
+        fprintf(stderr, "tlstrust-milter: %s\n", err);
+        tt_config_free(cfg);
+        return EX_UNAVAILABLE;
+    }
     if (cfg->pidfile != NULL) {
         pidfd = open_pidfile(cfg->pidfile, &pid_created, err, sizeof(err));
         if (pidfd < 0)
@@ -484,6 +493,10 @@ int main(int argc, char **argv)
         }
     }
 
+    if (!tt_socketmap_start(err, sizeof(err))) {
+        tt_log(LOG_ERR, "cannot start: %s", err);
+        return EX_OSERR;
+    }
     if (pthread_create(&tid, NULL, milter_thread, &status) != 0) {
         tt_log(LOG_ERR, "cannot start the milter thread");
         return EX_OSERR;
@@ -493,6 +506,7 @@ int main(int argc, char **argv)
     tt_log(LOG_NOTICE, "stopping");
     smfi_stop();
     pthread_join(tid, NULL);
+    tt_socketmap_stop();
     if (pidfile != NULL)
         remove_pidfile(pidfile);
     /*
