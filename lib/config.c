@@ -118,6 +118,20 @@ static bool set_metrics_socket(struct cparser *p, const char *v)
     return set_string(p, &p->c->metrics_socket, v);
 }
 
+static bool set_policy_socket(struct cparser *p, const char *v)
+{
+    char why[128];
+
+    if (strncmp(v, "inet:", 5) != 0 && strncmp(v, "inet6:", 6) != 0 && strncmp(v, "unix:", 5) != 0)
+        return cfail(p,
+                     "invalid PolicyMapSocket '%s': expected inet:PORT@ADDR, inet6:PORT@ADDR "
+                     "or unix:PATH",
+                     v);
+    if (!tt_sockspec_check(v, why, sizeof(why)))
+        return cfail(p, "invalid PolicyMapSocket '%s': %s", v, why);
+    return set_string(p, &p->c->policy_socket, v);
+}
+
 static bool add_internal(struct cparser *p, const char *v)
 {
     char buf[CONF_LINE_MAX];
@@ -278,6 +292,14 @@ static void print_metrics_socket(const struct tt_config *c, const char *name, FI
             c->metrics_socket != NULL ? c->metrics_socket : "");
 }
 
+static void print_policy_socket(const struct tt_config *c, const char *name, FILE *out)
+{
+    if (c->policy_socket != NULL)
+        fprintf(out, "%s %s\n", name, c->policy_socket);
+    else
+        fprintf(out, "%s\n", name);
+}
+
 static void print_networks(const struct tt_config *c, const char *name, FILE *out)
 {
     size_t i;
@@ -431,6 +453,8 @@ static const struct key keys[] = {
      print_internal},
     {"UserID", KT_STRING, false, FIELD(user), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"PidFile", KT_PATH, false, FIELD(pidfile), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
+    {"PolicyMapSocket", KT_CUSTOM, false, NOFIELD, 0, 0, NULL, NULL, NULL, NULL, set_policy_socket,
+     print_policy_socket},
     {"StateDatabase", KT_PATH, false, FIELD(state_db), 0, 0, NULL, NULL, NULL, NULL, NULL, NULL},
     {"PeerTableSize", KT_INT, false, FIELD(peer_table_size), TT_MIN_PEER_TABLE, TT_MAX_PEER_TABLE,
      NULL, STR(TT_DEFAULT_PEER_TABLE), NULL, NULL, NULL, NULL},
@@ -834,6 +858,7 @@ void tt_config_free(struct tt_config *c)
     free(c->pidfile);
     free(c->state_db);
     free(c->metrics_socket);
+    free(c->policy_socket);
     for (size_t i = 0; i < c->nzones; i++) {
         free(c->zones[i].network);
         free(c->zones[i].zone);

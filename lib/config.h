@@ -50,6 +50,7 @@ struct tt_config {
     char *state_db;         /* SQLite file of the mail-state history; NULL: none kept */
     size_t peer_table_size; /* peers counted apart between two history writes */
     char *metrics_socket;   /* inet:PORT@ADDR of the Prometheus endpoint; NULL: off */
+    char *policy_socket;    /* PolicyMapSocket: the Postfix socketmap; NULL: none (read at start) */
     int log_level;
     bool syslog;
     int facility;

@@ -101,3 +101,37 @@ enum tt_dnsp_status tt_decide_mail(const struct tt_config *cfg, struct tt_dnsmsg
     tt_counters_latency((double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     return st;
 }
+
+/* An enforcing action before monitor, then the higher requirement. */
+static bool stricter(const struct tt_config *cfg, const struct tt_rule *a, const struct tt_rule *b)
+{
+    enum tt_action aa = a->action != TT_ACTION_UNSET ? a->action : cfg->default_action;
+    enum tt_action ba = b->action != TT_ACTION_UNSET ? b->action : cfg->default_action;
+    bool ae = aa != TT_ACTION_MONITOR && a->req != TT_REQ_NONE;
+    bool be = ba != TT_ACTION_MONITOR && b->req != TT_REQ_NONE;
+
+    if (ae != be)
+        return ae;
+    return a->req > b->req;
+}
+
+enum tt_dnsp_status tt_domain_rule(const struct tt_config *cfg, struct tt_dnsmsg *m, const char *id,
+                                   const char *domain, const struct tt_rule **rule,
+                                   const struct tt_dnsrule **dns)
+{
+    size_t i;
+
+    *dns = NULL;
+    *rule = tt_table_lookup_domain(cfg->table, TT_KEY_FROM, domain);
+    /* As at MAIL FROM: a local from: entry (an exemption too) always wins over DNS. */
+    if (*rule != NULL || m == NULL || m->dns == NULL)
+        return TT_DNSP_OK;
+    if (tt_dnspolicy_find_zones(m, cfg, id, domain) != TT_DNSP_OK || m->failed[0] != '\0')
+        return TT_DNSP_TEMPFAIL;
+    for (i = 0; i < m->nrules; i++)
+        if (*rule == NULL || stricter(cfg, &m->rules[i].rule, *rule)) {
+            *rule = &m->rules[i].rule;
+            *dns = &m->rules[i];
+        }
+    return TT_DNSP_OK;
+}

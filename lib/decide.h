@@ -54,4 +54,22 @@ enum tt_dnsp_status tt_decide_mail(const struct tt_config *cfg, struct tt_dnsmsg
                                    const struct tt_mail_case *mc, const struct tt_tls *tls,
                                    struct tt_verdict *acc);
 
+/*
+ * The network's rule for mail to domain: the rule its own mail servers
+ * stand under as senders, found as tt_mail_rules finds it for a sender
+ * domain, so the inbound and outbound sides never disagree:
+ *  1. the table's from: rule (exact key, then the nearest ".parent"); an
+ *     exemption (requirement none) counts and wins over DNS;
+ *  2. else, when m can make lookups, the policy zones' records; of
+ *     several zones the strictest record (an enforcing action before
+ *     monitor, then the higher requirement; the first zone on a tie).
+ * The DNS sender signals (MTA-STS, DANE) are not asked: the MTA has its
+ * own. *rule is NULL when nothing applies; *dns is the zone record, or
+ * NULL for a table rule. Outbound fails closed: TT_DNSP_TEMPFAIL when any
+ * zone lookup failed (m->failed says which), whatever OnDnsError says.
+ */
+enum tt_dnsp_status tt_domain_rule(const struct tt_config *cfg, struct tt_dnsmsg *m, const char *id,
+                                   const char *domain, const struct tt_rule **rule,
+                                   const struct tt_dnsrule **dns);
+
 #endif

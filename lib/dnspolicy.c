@@ -473,27 +473,55 @@ static enum walk zone_walk(struct tt_dnsmsg *m, const struct tt_config *cfg, con
     return st;
 }
 
-enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_config *cfg,
-                                      const char *id, const char *domain)
+/* A domain the DNS can hold records for; false (logged) otherwise. */
+static bool askable(const char *id, const char *domain)
+{
+    if (domain == NULL || domain[0] == '\0')
+        return false;
+    if (!tt_is_dns_name(domain, false)) {
+        /* No record can exist under a name DNS cannot carry (UTF-8: its A-label would). */
+        tt_log(LOG_DEBUG, "%s: domain is not a DNS host name: no DNS policy", id);
+        return false;
+    }
+    return true;
+}
+
+/* The zones in order; WALK_TEMPFAIL under tempfail, WALK_STOP when no lookup can be made. */
+static enum walk zones_walk(struct tt_dnsmsg *m, const struct tt_config *cfg, const char *id,
+                            const char *domain)
 {
     size_t zi;
 
-    if (domain == NULL || domain[0] == '\0' || m->dns == NULL)
-        return TT_DNSP_OK;
-    if (!tt_is_dns_name(domain, false)) {
-        /* No record can exist under a name DNS cannot carry (UTF-8: its A-label would). */
-        tt_log(LOG_DEBUG, "%s: sender domain is not a DNS host name: no DNS policy", id);
-        return TT_DNSP_OK;
-    }
     /* Under ignore a failed zone does not keep the next from being asked. */
     for (zi = 0; zi < cfg->nzones && next_slot(m) != NULL; zi++) {
         enum walk st = zone_walk(m, cfg, id, &cfg->zones[zi], domain);
 
-        if (st == WALK_TEMPFAIL)
-            return dns_failed(m, cfg, id);
-        if (st == WALK_STOP)
-            return TT_DNSP_OK;
+        if (st != WALK_DONE)
+            return st;
     }
+    return WALK_DONE;
+}
+
+enum tt_dnsp_status tt_dnspolicy_find_zones(struct tt_dnsmsg *m, const struct tt_config *cfg,
+                                            const char *id, const char *domain)
+{
+    if (m->dns == NULL || !askable(id, domain))
+        return TT_DNSP_OK;
+    return zones_walk(m, cfg, id, domain) == WALK_TEMPFAIL ? dns_failed(m, cfg, id) : TT_DNSP_OK;
+}
+
+enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_config *cfg,
+                                      const char *id, const char *domain)
+{
+    enum walk st;
+
+    if (m->dns == NULL || !askable(id, domain))
+        return TT_DNSP_OK;
+    st = zones_walk(m, cfg, id, domain);
+    if (st == WALK_TEMPFAIL)
+        return dns_failed(m, cfg, id);
+    if (st == WALK_STOP)
+        return TT_DNSP_OK;
     if (m->nrules == 0 && cfg->sender_signals && !sender_signals(m, cfg, id, domain))
         return dns_failed(m, cfg, id);
     return TT_DNSP_OK;

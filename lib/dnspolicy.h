@@ -74,6 +74,14 @@ enum tt_dnsp_status tt_dnspolicy_find(struct tt_dnsmsg *m, const struct tt_confi
                                       const char *id, const char *domain);
 
 /*
+ * The policy zones alone, in the same order and under the same budget
+ * and OnDnsError as tt_dnspolicy_find, without the sender signals: what
+ * the network itself says of domain (the outbound policy, outbound.h).
+ */
+enum tt_dnsp_status tt_dnspolicy_find_zones(struct tt_dnsmsg *m, const struct tt_config *cfg,
+                                            const char *id, const char *domain);
+
+/*
  * identity=dns for a rule that passed: when r carries it, the certificate's
  * subject host must have an A/AAAA record equal to client. On failure v
  * becomes a failure naming the check. Returns TT_DNSP_TEMPFAIL when the

@@ -452,6 +452,11 @@ size_t tt_table_count(const struct tt_table *t)
     return t != NULL ? t->n : 0;
 }
 
+const struct tt_rule *tt_table_rule(const struct tt_table *t, size_t i)
+{
+    return t != NULL && i < t->n ? &t->entries[i].rule : NULL;
+}
+
 const struct tt_rule *tt_table_lookup_domain(const struct tt_table *t, enum tt_key_type type,
                                              const char *domain)
 {

@@ -1,10 +1,15 @@
 /*
- * xtext.c - RFC 3461 xtext decoding ("+HH" for bytes outside '!'..'~' and
- * for '+' and '='). Sendmail also encodes '\\', '(', ')', '<', '>', '"'.
- * Decoding is strict: anything malformed is refused rather than guessed,
+ * xtext.c - RFC 3461 xtext ("+HH" for bytes outside '!'..'~' and for '+'
+ * and '='). Sendmail also encodes '\\', '(', ')', '<', '>', '"', and leaves
+ * '=' alone in certificate names; the encoder writes names as Sendmail
+ * does, for access-map keys. Decoding is strict: anything malformed is refused rather than guessed,
  * because the result is compared with CA names.
  */
 #include "xtext.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
 
 static int hexval(char c)
 {
@@ -45,4 +50,25 @@ ssize_t tt_xtext_decode(const char *in, char *out, size_t outsz)
     }
     out[n] = '\0';
     return (ssize_t)n;
+}
+
+ssize_t tt_xtext_encode(const char *in, char *out, size_t outsz)
+{
+    size_t o = 0;
+
+    for (; *in != '\0'; in++) {
+        unsigned char c = (unsigned char)*in;
+        bool plain = c >= '!' && c <= '~' && strchr("+\\()<>\"", c) == NULL;
+
+        if (o + (plain ? 1 : 3) >= outsz)
+            return -1;
+        if (plain)
+            out[o++] = (char)c;
+        else
+            o += (size_t)snprintf(out + o, outsz - o, "+%02X", c);
+    }
+    if (outsz == 0)
+        return -1;
+    out[o] = '\0';
+    return (ssize_t)o;
 }

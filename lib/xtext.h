@@ -1,5 +1,5 @@
 /*
- * xtext.h - decode RFC 3461 xtext, the encoding Sendmail uses for
+ * xtext.h - decode and encode RFC 3461 xtext, the encoding Sendmail uses for
  * certificate names in the {cert_subject}, {cert_issuer} and {cn_*} macros.
  */
 #ifndef TT_XTEXT_H
@@ -15,5 +15,12 @@
  * NUL byte) or does not fit. A name that fails to decode never matches a CA.
  */
 ssize_t tt_xtext_decode(const char *in, char *out, size_t outsz);
+
+/*
+ * Encode in as Sendmail encodes certificate names (doc/mta-facts.md):
+ * "+HH" for bytes below '!' or above '~' and for + \\ ( ) < > ". Returns
+ * the encoded length, or -1 when it does not fit in outsz.
+ */
+ssize_t tt_xtext_encode(const char *in, char *out, size_t outsz);
 
 #endif

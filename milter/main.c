@@ -39,6 +39,7 @@
 #include "signals.h"
 #include "snapshot.h"
 #include "socket.h"
+#include "socketmap.h"
 #include "sockspec.h"
 #include "tcp.h"
 
@@ -468,6 +469,10 @@ static int open_socket(struct daemon *d)
         tt_log(LOG_WARNING, "cannot set TCP_NODELAY on %s: expect 40 ms stalls", cfg->socket);
     if (!tt_socket_secure(cfg->socket, d->uid, d->gid, cfg->user != NULL, err, sizeof(err)))
         return fail(EX_NOPERM, err);
+    /* The policy map's socket, as root like the milter's (socketmap.c). */
+    if (cfg->policy_socket != NULL &&
+        !tt_socketmap_open(cfg->policy_socket, d->uid, d->gid, cfg->user != NULL, err, sizeof(err)))
+        return fail(EX_UNAVAILABLE, err);
     /* The metrics port is bound as root, like the milter socket (MetricsSocket). */
     if (!tt_metrics_listen(cfg->metrics_socket, err, sizeof(err)))
         return fail(EX_UNAVAILABLE, err);
@@ -559,6 +564,10 @@ static int start_milter(struct daemon *d)
         tt_log(LOG_ERR, "cannot start: %s", err);
         return EX_OSERR;
     }
+    if (!tt_socketmap_start(err, sizeof(err))) {
+        tt_log(LOG_ERR, "cannot start: %s", err);
+        return EX_OSERR;
+    }
     small_worker_stacks();
     if (pthread_create(&d->tid, NULL, milter_thread, &d->status) != 0) {
         tt_log(LOG_ERR, "cannot start the milter thread");
@@ -573,6 +582,7 @@ static int shut_down(struct daemon *d)
     tt_log(LOG_NOTICE, "stopping");
     smfi_stop();
     pthread_join(d->tid, NULL);
+    tt_socketmap_stop();
     if (d->pidfile != NULL)
         remove_pidfile(d->pidfile);
     /*

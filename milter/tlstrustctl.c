@@ -13,6 +13,10 @@
  *       judge a member's certificate against the network's criteria
  *       (lib/certcheck.c): one line per criterion, exit 0 when none
  *       failed, 1 when one did, 66 unreadable file.
+ *   tlstrustctl [-c FILE] export postfix|sendmail
+ *       the domain table's outbound policy (lib/outbound.c) as a postmap
+ *       source for smtp_tls_policy_maps, or as makemap access entries;
+ *       exit 0, 78 when a rule cannot be written for that MTA.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -30,6 +34,7 @@
 #include "decide.h"
 #include "dnspolicy.h"
 #include "log.h"
+#include "outbound.h"
 #include "privs.h"
 
 #define DEFAULT_CONFIG "/etc/tlstrust/tlstrust.conf"
@@ -40,6 +45,7 @@ static void usage(FILE *out)
                  "       tlstrustctl [-c config] check\n"
                  "       tlstrustctl [-c config] cert-check [-n network] [-H host]... cert.pem "
                  "[key.pem]\n"
+                 "       tlstrustctl [-c config] export postfix|sendmail\n"
                  "  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n");
 }
 
@@ -260,6 +266,25 @@ static int cert_check(const struct tt_config *cfg, const struct cert_check_args 
     }
 }
 
+/* The outbound policy for postmap or makemap on stdout. */
+static int export(const struct tt_config *cfg, const char *mta)
+{
+    char err[1024];
+    bool ok = strcmp(mta, "postfix") == 0
+                  ? tt_outbound_export_postfix(cfg, stdout, err, sizeof(err))
+                  : tt_outbound_export_sendmail(cfg, stdout, err, sizeof(err));
+
+    if (!ok) {
+        fprintf(stderr, "tlstrustctl: export %s: %s\n", mta, err);
+        return EX_CONFIG;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "tlstrustctl: export %s: %s\n", mta, strerror(errno));
+        return EX_IOERR;
+    }
+    return EX_OK;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = DEFAULT_CONFIG;
@@ -286,8 +311,11 @@ int main(int argc, char **argv)
     }
     if (optind >= argc || (strcmp(argv[optind], "check") == 0 && optind + 1 != argc) ||
         (strcmp(argv[optind], "lookup") == 0 && optind + 2 != argc) ||
+        (strcmp(argv[optind], "export") == 0 &&
+         (optind + 2 != argc || (strcmp(argv[optind + 1], "postfix") != 0 &&
+                                 strcmp(argv[optind + 1], "sendmail") != 0))) ||
         (strcmp(argv[optind], "check") != 0 && strcmp(argv[optind], "lookup") != 0 &&
-         strcmp(argv[optind], "cert-check") != 0)) {
+         strcmp(argv[optind], "cert-check") != 0 && strcmp(argv[optind], "export") != 0)) {
         usage(stderr);
         return EX_USAGE;
     }
@@ -321,6 +349,8 @@ int main(int argc, char **argv)
         rc = check(cfg);
     else if (strcmp(argv[optind], "cert-check") == 0)
         rc = cert_check(cfg, &cc);
+    else if (strcmp(argv[optind], "export") == 0)
+        rc = export(cfg, argv[optind + 1]);
     else
         rc = lookup(cfg, argv[optind + 1]);
     tt_config_free(cfg);

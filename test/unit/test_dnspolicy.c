@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "decide.h"
 #include "dnspolicy.h"
 #include "helpers.h"
 
@@ -504,6 +505,72 @@ static void test_ignore_goes_on(void **state)
     tt_config_free(c);
 }
 
+/*
+ * The outbound rule of a domain (decide.c, tt_domain_rule): the table's
+ * from: rule before any DNS, then the zones; the sender signals are never
+ * asked (the MTA has its own MTA-STS and DANE).
+ */
+static void test_outbound_rule_order(void **state)
+{
+    char text[512];
+    struct tt_config *c;
+    struct tt_dnsmsg m;
+    const struct tt_rule *r;
+    const struct tt_dnsrule *d;
+
+    (void)state;
+    snprintf(text, sizeof(text),
+             "PolicyZone redsegura policy.test\nDnsSenderSignals yes\nDomainTable %s\n",
+             th_write("out.table", "x.ministerio.example trusted:redsegura reject\n"
+                                   "exempt.ministerio.example none\n"));
+    c = zone_conf(text);
+    fresh(&m);
+    assert_int_equal(tt_domain_rule(c, &m, "t", "x.ministerio.example", &r, &d), TT_DNSP_OK);
+    assert_non_null(r);
+    assert_string_equal(r->key, "from:x.ministerio.example");
+    assert_null(d);
+    assert_int_equal(m.used, 0);
+    /* An exemption in the table is a rule: the zone's parent record is not asked. */
+    fresh(&m);
+    assert_int_equal(tt_domain_rule(c, &m, "t", "exempt.ministerio.example", &r, &d), TT_DNSP_OK);
+    assert_int_equal(r->req, TT_REQ_NONE);
+    assert_int_equal(m.used, 0);
+    fresh(&m);
+    assert_int_equal(tt_domain_rule(c, &m, "t", "a.ministerio.example", &r, &d), TT_DNSP_OK);
+    assert_non_null(d);
+    assert_string_equal(r->key, "zone:redsegura:ministerio.example");
+    assert_int_equal(r->req, TT_REQ_ENCRYPT);
+    fresh(&m);
+    assert_int_equal(tt_domain_rule(c, &m, "t", "outsider.example", &r, &d), TT_DNSP_OK);
+    assert_null(r);
+    assert_false(was_asked("_mta-sts.outsider.example."));
+    assert_false(was_asked("mta-sts.outsider.example."));
+    /* Without a resolver only the table speaks. */
+    assert_int_equal(tt_domain_rule(c, NULL, "t", "a.ministerio.example", &r, &d), TT_DNSP_OK);
+    assert_null(r);
+    tt_config_free(c);
+}
+
+/* Outbound fails closed: a failed zone lookup is a temporary failure even under ignore. */
+static void test_outbound_fails_closed(void **state)
+{
+    struct tt_config *c = zone_conf("PolicyZone flaky policy.flaky.test\nOnDnsError ignore\n");
+    struct tt_dnsmsg m;
+    const struct tt_rule *r;
+    const struct tt_dnsrule *d;
+
+    (void)state;
+    /* The inbound search goes on past the failure and finds the record below it... */
+    fresh(&m);
+    assert_int_equal(tt_dnspolicy_find(&m, c, "in", "ministerio.example"), TT_DNSP_OK);
+    assert_int_equal(m.nrules, 1);
+    /* ...the outbound one does not send on a policy it may have read only in part. */
+    fresh(&m);
+    assert_int_equal(tt_domain_rule(c, &m, "out", "ministerio.example", &r, &d), TT_DNSP_TEMPFAIL);
+    assert_non_null(strstr(m.failed, "SERVFAIL"));
+    tt_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -519,6 +586,8 @@ int main(void)
         cmocka_unit_test(test_walk_deep_sender),
         cmocka_unit_test(test_walk_most_specific_within_depth),
         cmocka_unit_test(test_ignore_goes_on),
+        cmocka_unit_test(test_outbound_rule_order),
+        cmocka_unit_test(test_outbound_fails_closed),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
