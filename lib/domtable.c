@@ -508,3 +508,8 @@ size_t tt_table_count_identity(const struct tt_table *t)
         n += t->entries[i].rule.identity_dns;
     return n;
 }
+
+const struct tt_rule *tt_table_rule(const struct tt_table *t, size_t i)
+{
+    return t != NULL && i < t->n ? &t->entries[i].rule : NULL;
+}

@@ -67,6 +67,9 @@ const char *tt_key_prefix(enum tt_key_type type);
  */
 const char *tt_key_split(const char *s, enum tt_key_type *type);
 
+/* Rule i in the table's line order (0 .. tt_table_count - 1), NULL past the end. */
+const struct tt_rule *tt_table_rule(const struct tt_table *t, size_t i);
+
 /* How many rules carry identity=dns (they need the resolver). */
 size_t tt_table_count_identity(const struct tt_table *t);
 
