@@ -13,6 +13,9 @@
  *       judge a member's certificate against the network's criteria
  *       (lib/certcheck.c): one line per criterion, exit 0 when none
  *       failed, 1 when one did, 66 unreadable file.
+ *   tlstrustctl [-c FILE] survey ... | report ...
+ *       the mail-state map (ctlmap.c): probe members' MX, report what the
+ *       StateDatabase holds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -27,6 +30,7 @@
 #include "certcheck.h"
 #include "cidr.h"
 #include "config.h"
+#include "ctlmap.h"
 #include "decide.h"
 #include "dnspolicy.h"
 #include "log.h"
@@ -40,6 +44,9 @@ static void usage(FILE *out)
                  "       tlstrustctl [-c config] check\n"
                  "       tlstrustctl [-c config] cert-check [-n network] [-H host]... cert.pem "
                  "[key.pem]\n"
+                 "       tlstrustctl [-c config] survey [--mx host[:port]] [--timeout s] "
+                 "[--delay ms] [domain... | --zone network]\n"
+                 "       tlstrustctl [-c config] report --format html|json|csv [--days n]\n"
                  "  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n");
 }
 
@@ -287,7 +294,8 @@ int main(int argc, char **argv)
     if (optind >= argc || (strcmp(argv[optind], "check") == 0 && optind + 1 != argc) ||
         (strcmp(argv[optind], "lookup") == 0 && optind + 2 != argc) ||
         (strcmp(argv[optind], "check") != 0 && strcmp(argv[optind], "lookup") != 0 &&
-         strcmp(argv[optind], "cert-check") != 0)) {
+         strcmp(argv[optind], "cert-check") != 0 && strcmp(argv[optind], "survey") != 0 &&
+         strcmp(argv[optind], "report") != 0)) {
         usage(stderr);
         return EX_USAGE;
     }
@@ -321,6 +329,8 @@ int main(int argc, char **argv)
         rc = check(cfg);
     else if (strcmp(argv[optind], "cert-check") == 0)
         rc = cert_check(cfg, &cc);
+    else if (strcmp(argv[optind], "survey") == 0 || strcmp(argv[optind], "report") == 0)
+        rc = tt_ctl_map(cfg, uid, gid, argc - optind, argv + optind);
     else
         rc = lookup(cfg, argv[optind + 1]);
     tt_config_free(cfg);
