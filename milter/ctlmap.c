@@ -213,6 +213,11 @@ static int survey_cmd(const struct tt_config *cfg, struct tt_store *st, int argc
         }
         domains[n++] = strdup(dom);
     }
+    if (n == 0) {
+        fprintf(stderr, "tlstrustctl: nothing to survey\n");
+        rc = EX_NOINPUT;
+        goto out;
+    }
     for (i = 0; i < n; i++)
         if (domains[i] == NULL) {
             rc = EX_OSERR;

@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -299,7 +300,7 @@ static void conn_close(struct conn *c)
 enum session {
     S_TLS_READY,    /* STARTTLS answered 220 */
     S_NO_STARTTLS,  /* EHLO answered 250 without STARTTLS */
-    S_REFUSED,      /* a 5xx to EHLO or STARTTLS */
+    S_REFUSED,      /* a 5xx to STARTTLS */
     S_INCONCLUSIVE, /* timeout, 4xx, closed, garbled, unreachable */
 };
 
@@ -348,8 +349,9 @@ static enum session smtp_to_starttls(const struct tt_survey_opts *o, struct conn
     }
     tt_escape_quoted(first, strlen(first), esc, sizeof(esc));
     if (code != 250) {
+        /* Like a 5xx greeting, a refused EHLO is about this client, not about TLS. */
         snprintf(reason, reasonsz, "EHLO answered %s", esc);
-        return code >= 500 ? S_REFUSED : S_INCONCLUSIVE;
+        return S_INCONCLUSIVE;
     }
     if (!starttls) {
         snprintf(reason, reasonsz, "STARTTLS not offered");
@@ -1076,6 +1078,8 @@ int tt_survey_run(const struct tt_survey_opts *o, char **domains, size_t ndomain
     size_t i, nth = 0;
     int rc;
 
+    /* A server that closes mid-write must not kill the run: writes then fail with EPIPE. */
+    signal(SIGPIPE, SIG_IGN);
     pthread_mutex_init(&r.lock, NULL);
     r.net_stores = calloc(o->cfg->trust.nnets + 1, sizeof(*r.net_stores));
     if (r.net_stores == NULL)
