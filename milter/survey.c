@@ -304,6 +304,16 @@ enum session {
     S_INCONCLUSIVE, /* timeout, 4xx, closed, garbled, unreachable */
 };
 
+/* A server's reply line for a reason: printable ASCII, the rest as '?', cut to fit. */
+static void printable(const char *in, char *out, size_t outsz)
+{
+    size_t i;
+
+    for (i = 0; in[i] != '\0' && i + 1 < outsz; i++)
+        out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+    out[i] = '\0';
+}
+
 /* Connect, read the greeting, EHLO, STARTTLS. reason says what happened. */
 static enum session smtp_to_starttls(const struct tt_survey_opts *o, struct conn *c,
                                      char (*addrs)[INET6_ADDRSTRLEN], size_t naddrs, int port,
@@ -333,7 +343,7 @@ static enum session smtp_to_starttls(const struct tt_survey_opts *o, struct conn
         snprintf(reason, reasonsz, "greeting: %s", io_name(e));
         return S_INCONCLUSIVE;
     }
-    tt_escape_quoted(first, strlen(first), esc, sizeof(esc));
+    printable(first, esc, sizeof(esc));
     if (code != 220) {
         /* A 5xx greeting refuses this client, not TLS: it says nothing of the MX's TLS. */
         snprintf(reason, reasonsz, "greeting %s", esc);
@@ -347,7 +357,7 @@ static enum session smtp_to_starttls(const struct tt_survey_opts *o, struct conn
         snprintf(reason, reasonsz, "EHLO: %s", io_name(e));
         return S_INCONCLUSIVE;
     }
-    tt_escape_quoted(first, strlen(first), esc, sizeof(esc));
+    printable(first, esc, sizeof(esc));
     if (code != 250) {
         /* Like a 5xx greeting, a refused EHLO is about this client, not about TLS. */
         snprintf(reason, reasonsz, "EHLO answered %s", esc);
@@ -364,7 +374,7 @@ static enum session smtp_to_starttls(const struct tt_survey_opts *o, struct conn
         snprintf(reason, reasonsz, "STARTTLS: %s", io_name(e));
         return S_INCONCLUSIVE;
     }
-    tt_escape_quoted(first, strlen(first), esc, sizeof(esc));
+    printable(first, esc, sizeof(esc));
     if (code != 220) {
         snprintf(reason, reasonsz, "STARTTLS answered %s", esc);
         return code >= 500 ? S_REFUSED : S_INCONCLUSIVE;
