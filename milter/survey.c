@@ -854,8 +854,12 @@ static void print_line(FILE *out, const struct tt_probe *p)
     size_t i;
     bool first = true;
 
-    fprintf(out, "%s %s:%d %s level=%s starttls=%s versions=", p->domain, p->mx, p->port,
-            tt_probe_result_name(p->result), p->level[0] != '\0' ? p->level : "-",
+    if (p->mx[0] != '\0')
+        fprintf(out, "%s %s:%d", p->domain, p->mx, p->port);
+    else
+        fprintf(out, "%s -", p->domain); /* no MX to probe */
+    fprintf(out, " %s level=%s starttls=%s versions=", tt_probe_result_name(p->result),
+            p->level != NULL && p->level[0] != '\0' ? p->level : "-",
             p->starttls == TT_TRI_UNKNOWN ? "-"
             : p->starttls == TT_TRI_YES   ? "yes"
                                           : "no");
@@ -865,7 +869,7 @@ static void print_line(FILE *out, const struct tt_probe *p)
             first = false;
         }
     fprintf(out, "%s network=%s system=%s name=%s", first ? "-" : "",
-            p->network[0] != '\0' ? p->network : "-",
+            p->network != NULL && p->network[0] != '\0' ? p->network : "-",
             p->system_verify == TT_TRI_UNKNOWN ? "-"
             : p->system_verify == TT_TRI_YES   ? "yes"
                                                : "no",
@@ -1026,8 +1030,11 @@ static bool plan_domain(struct run *r, char *domain)
     struct tt_probe p = {.run = r->started,
                          .domain = domain,
                          .mx = "",
+                         .address = "",
+                         .reason = "",
                          .port = 25,
                          .level = "",
+                         .network = "",
                          .starttls = TT_TRI_UNKNOWN,
                          .system_verify = TT_TRI_UNKNOWN,
                          .name_match = TT_TRI_UNKNOWN,
