@@ -846,9 +846,18 @@ static void html_members(FILE *out, const struct data *d)
         html_age(out, d, p->last_seen);
         fputs("</td></tr>\n", out);
     }
-    for (i = 0; i < d->nprobes; i++) {
+    /* One row per probed domain no peer matched (the probes come sorted by domain). */
+    for (i = 0; i < d->nprobes; i = k) {
         const struct probe *p = &d->probes[i];
+        enum light worst = LIGHT_GREY;
+        int64_t latest = 0;
 
+        for (k = i; k < d->nprobes && strcmp(d->probes[k].p.domain, p->p.domain) == 0; k++) {
+            if (d->probes[k].light > worst)
+                worst = d->probes[k].light;
+            if (d->probes[k].p.time > latest)
+                latest = d->probes[k].p.time;
+        }
         if (p->matched)
             continue;
         fputs("<tr class=\"probed\"><td>(not seen)</td><td>", out);
@@ -856,11 +865,15 @@ static void html_members(FILE *out, const struct data *d)
         fputs("</td><td>", out);
         html_light(out, LIGHT_GREY, "inbound");
         fputs("</td><td>", out);
-        html_light(out, p->light, "capability");
-        fputs("</td><td colspan=\"8\">", out);
-        html(out, p->p.mx);
+        html_light(out, worst, "capability");
+        fputs("</td><td colspan=\"8\">MX probed:", out);
+        for (; i < k; i++) {
+            fputc(' ', out);
+            html(out, d->probes[i].p.mx[0] != '\0' ? d->probes[i].p.mx : "(none)");
+            fprintf(out, ":%d", d->probes[i].p.port);
+        }
         fputs("</td><td>", out);
-        html_age(out, d, p->p.time);
+        html_age(out, d, latest);
         fputs("</td></tr>\n", out);
     }
     fputs("</table>\n", out);
