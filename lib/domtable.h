@@ -47,7 +47,8 @@ struct tt_table *tt_table_load_stream(FILE *f, const char *name, const struct tt
                                       char *err, size_t errsz);
 void tt_table_free(struct tt_table *t);
 size_t tt_table_count(const struct tt_table *t);
-/* The i-th rule in the order of the file (i < tt_table_count), for exports. */
+/* Rule i in the table's line order (0 .. tt_table_count - 1), NULL past the end (exports, survey).
+ */
 const struct tt_rule *tt_table_rule(const struct tt_table *t, size_t i);
 
 /*

@@ -17,6 +17,9 @@
  *       the domain table's outbound policy (lib/outbound.c) as a postmap
  *       source for smtp_tls_policy_maps, or as makemap access entries;
  *       exit 0, 78 when a rule cannot be written for that MTA.
+ *   tlstrustctl [-c FILE] survey ... | report ...
+ *       the mail-state map (ctlmap.c): probe members' MX, report what the
+ *       StateDatabase holds.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@
 #include "certcheck.h"
 #include "cidr.h"
 #include "config.h"
+#include "ctlmap.h"
 #include "decide.h"
 #include "dnspolicy.h"
 #include "log.h"
@@ -46,6 +50,9 @@ static void usage(FILE *out)
                  "       tlstrustctl [-c config] cert-check [-n network] [-H host]... cert.pem "
                  "[key.pem]\n"
                  "       tlstrustctl [-c config] export postfix|sendmail\n"
+                 "       tlstrustctl [-c config] survey [--mx host[:port]] [--timeout s] "
+                 "[--delay ms] [domain... | --zone network]\n"
+                 "       tlstrustctl [-c config] report --format html|json|csv [--days n]\n"
                  "  -c FILE    configuration file (default " DEFAULT_CONFIG ")\n");
 }
 
@@ -315,7 +322,8 @@ int main(int argc, char **argv)
          (optind + 2 != argc || (strcmp(argv[optind + 1], "postfix") != 0 &&
                                  strcmp(argv[optind + 1], "sendmail") != 0))) ||
         (strcmp(argv[optind], "check") != 0 && strcmp(argv[optind], "lookup") != 0 &&
-         strcmp(argv[optind], "cert-check") != 0 && strcmp(argv[optind], "export") != 0)) {
+         strcmp(argv[optind], "cert-check") != 0 && strcmp(argv[optind], "export") != 0 &&
+         strcmp(argv[optind], "survey") != 0 && strcmp(argv[optind], "report") != 0)) {
         usage(stderr);
         return EX_USAGE;
     }
@@ -351,6 +359,8 @@ int main(int argc, char **argv)
         rc = cert_check(cfg, &cc);
     else if (strcmp(argv[optind], "export") == 0)
         rc = export(cfg, argv[optind + 1]);
+    else if (strcmp(argv[optind], "survey") == 0 || strcmp(argv[optind], "report") == 0)
+        rc = tt_ctl_map(cfg, uid, gid, argc - optind, argv + optind);
     else
         rc = lookup(cfg, argv[optind + 1]);
     tt_config_free(cfg);
