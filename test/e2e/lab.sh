@@ -167,6 +167,7 @@ AuthResults     ${LAB_MILTER_AUTHRESULTS:-yes}
 UserID          ${LAB_MILTER_USER[$1]}
 LogLevel        ${LAB_MILTER_LOGLEVEL:-debug}
 Syslog          no
+StateDatabase   state/state.db
 EOF
     printf '%s' "${LAB_MILTER_EXTRA[$1]:-}" >>"$d/tlstrust.conf"
 }
@@ -195,6 +196,9 @@ lab_milter_start() {
             LAB_MILTER_SOCK[$name]=inet:$(lab_free_port)@127.0.0.1
             LAB_MILTER_USER[$name]=nobody
         fi
+        # The mail-state history, written by the milter as its UserID.
+        mkdir -p "$d/state"
+        chown "${LAB_MILTER_USER[$name]%%:*}" "$d/state"
         lab_milter_write "$name"
     fi
     lab_milter_spawn "$name"

@@ -5,7 +5,8 @@
 # Usage: test/e2e/run.sh [--mta postfix|sendmail] [--lab-only] [--only N[,N...]] [MILTER]
 #   MILTER       the tlstrust-milter binary (default: $TLSTRUST_MILTER, else build/milter/)
 #   --lab-only   no milter: check only that the lab works (MTAs, TLS, client certs)
-#   --only 1,7   run only these scenarios (0 = lab checks, base = untagged baseline)
+#   --only 1,7   run only these scenarios (0 = lab checks, base = untagged baseline;
+#                15, the mail-state report, reads what the scenarios before it sent)
 # Prints TAP ("ok N - name") and ends with "N passed, N failed"; exits 1 on any failure.
 # Needs root, postfix, swaks, m4, openssl, libwrap0, liblockfile1 (scripts/install-deps).
 set -euo pipefail
@@ -21,13 +22,15 @@ while (($#)); do
     --mta) MTAS=("$2"); shift 2 ;;
     --lab-only) LAB_ONLY=1; shift ;;
     --only) ONLY=",$2,"; shift 2 ;;
-    -h | --help) sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0 ;;
     -*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     *) LAB_MILTER_BIN=$1; shift ;;
     esac
 done
 
 BASE_TABLE=$LAB_TABLE
+# tlstrustctl, built beside the milter: it reads the milters' StateDatabase (s15).
+LAB_CTL=$(dirname "$LAB_MILTER_BIN")/tlstrustctl
 
 # ---------------------------------------------------------------- TAP
 
@@ -590,6 +593,39 @@ s14() {
     check "$m: 14 UTF-8 recipient not delivered" want_no_msg "$m" s14-utf8
 }
 
+# 15: the mail-state map (issue 12). The milter counted every message of the
+# scenarios before into its StateDatabase; a clean stop writes what is left,
+# and `tlstrustctl report` must name the lab's peers with the level each
+# really had. Then the milter starts again on the same database.
+s15_levels() { # JSON: "PEER level=count ..." per peer, PEER "-" for the unknown one
+    python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["peers"]:
+    print(p["peer"] or "-", " ".join("%s=%d" % kv for kv in sorted(p["levels"].items()) if kv[1]))'
+}
+s15() {
+    local m=$1 mi d out
+    mi=$(milter_of "$m")
+    d=${LAB_MILTER_DIR[$mi]}
+    kill -TERM "${LAB_MILTER_PID[$mi]}"
+    check "$m: 15 milter stopped within 5 s (the history is written at stop)" \
+        lab_wait_gone "${LAB_MILTER_PID[$mi]}"
+    out=$("$LAB_CTL" -c "$d/tlstrust.conf" report --format json --days 1 2>&1 | s15_levels 2>&1 || true)
+    printf '# %s\n' "${out//$'\n'/$'\n'# }"
+    # What the scenarios sent: plaintext from unknown senders (s0/base), a
+    # member with the network's certificate under from:ministerio.test (s1,
+    # s3), a TLS client without certificate under from:verify.test (s2).
+    check "$m: 15 report: plaintext from senders without a rule, level none" \
+        want_true "$out" grep -Eq '^- .*none=[1-9]' <<<"$out"
+    check "$m: 15 report: the member under from:ministerio.test, level trusted" \
+        want_true "$out" grep -Eq '^from:ministerio\.test .*trusted=[1-9]' <<<"$out"
+    check "$m: 15 report: from:red.test (trusted:redsegura) seen trusted only" \
+        want_true "$out" grep -Eq '^from:red\.test trusted=[1-9][0-9]*$' <<<"$out"
+    check "$m: 15 report: from:verify.test seen encrypted, never trusted" \
+        want_true "$out" grep -Eq '^from:verify\.test (encrypted|none)=[1-9][0-9]*( none=[0-9]+)?$' <<<"$out"
+    lab_milter_spawn "$mi"
+}
+
 # ---------------------------------------------------------------- main
 
 echo "# tlstrust e2e: MTAs ${MTAS[*]}$( ((LAB_ONLY)) && echo ', lab only (no milter)')"
@@ -613,7 +649,7 @@ for m in "${MTAS[@]}"; do
     want_scenario 0 && s0 "$m"
     ((LAB_ONLY)) && continue
     want_scenario base && s_base "$m"
-    for s in 1 2 3 4 5 6 7 8 9 10 11 12 13 14; do
+    for s in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do
         want_scenario "$s" && "s$s" "$m"
     done
 done
