@@ -35,6 +35,7 @@
 #include "history.h"
 #include "log.h"
 #include "metrics.h"
+#include "pidfile.h"
 #include "privs.h"
 #include "signals.h"
 #include "snapshot.h"
@@ -119,72 +120,6 @@ static void reload(void)
     tt_log_set_level(level);
     tt_log(LOG_NOTICE, "reloaded %s: %zu trusted network(s), %zu table entries", path, nnets,
            entries);
-}
-
-/*
- * The pid file is root's: root's scripts trust it (kill -HUP "$(cat ...)").
- * So it is created as root, before the switch to UserID, in a directory
- * only root writes (/run/tlstrust), and the daemon never needs write access
- * to it or its directory: a compromised daemon cannot point it at another
- * process. It is opened here, before the drop, and the pid is written
- * through that descriptor once it is final (after the fork when detaching;
- * so a failed drop is still reported to whoever started us), then closed.
- */
-static int open_pidfile(const char *path, bool *created, char *err, size_t errsz)
-{
-    /* O_NONBLOCK: a FIFO planted at the path must not hang the start. */
-    const int flags = O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
-    int fd = open(path, flags | O_CREAT | O_EXCL, 0644);
-    struct stat st;
-
-    *created = fd >= 0;
-    /* Readable by all, whatever the umask, as pid files are. */
-    if (*created && fchmod(fd, 0644) != 0) {
-        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
-        close(fd);
-        unlink(path);
-        return -1;
-    }
-    if (fd < 0 && errno == EEXIST)
-        fd = open(path, flags); /* a stale one: overwritten once the pid is known */
-    if (fd < 0) {
-        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
-        return -1;
-    }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errsz, "PidFile %s: not a regular file", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static bool write_pidfile(int fd, const char *path, char *err, size_t errsz)
-{
-    char buf[32];
-    int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-    bool ok = ftruncate(fd, 0) == 0 && write(fd, buf, (size_t)n) == n;
-
-    if (!ok)
-        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
-    if (close(fd) != 0 && ok) {
-        snprintf(err, errsz, "PidFile %s: %s", path, strerror(errno));
-        ok = false;
-    }
-    return ok;
-}
-
-/*
- * After the switch to UserID the daemon usually cannot remove the file
- * from root's directory; it is then left, as OpenDKIM leaves its own, to
- * the service manager (start-stop-daemon --remove-pidfile), and the next
- * start overwrites it.
- */
-static void remove_pidfile(const char *path)
-{
-    if (unlink(path) != 0 && errno != ENOENT)
-        tt_log(LOG_NOTICE, "PidFile %s left for the service manager to remove: %s", path,
-               strerror(errno));
 }
 
 static bool daemonize(char *err, size_t errsz)
@@ -479,14 +414,14 @@ static int open_socket(struct daemon *d)
     return GO_ON;
 }
 
-/* Open the pid file as root (open_pidfile says why), then become UserID. */
+/* Open the pid file as root (pidfile.c says why), then become UserID. */
 static int drop_privileges(struct daemon *d)
 {
     const struct tt_config *cfg = d->cfg;
     char err[1024];
 
     if (cfg->pidfile != NULL) {
-        d->pidfd = open_pidfile(cfg->pidfile, &d->pid_created, err, sizeof(err));
+        d->pidfd = tt_pidfile_open(cfg->pidfile, &d->pid_created, err, sizeof(err));
         if (d->pidfd < 0)
             tt_log(LOG_WARNING, "%s", err);
     }
@@ -510,7 +445,7 @@ static int detach(const struct options *o, struct daemon *d)
         tt_log(LOG_ERR, "%s", err);
         return EX_OSERR;
     }
-    if (d->pidfd >= 0 && !write_pidfile(d->pidfd, d->cfg->pidfile, err, sizeof(err)))
+    if (d->pidfd >= 0 && !tt_pidfile_write(d->pidfd, d->cfg->pidfile, err, sizeof(err)))
         tt_log(LOG_WARNING, "%s", err);
     return GO_ON;
 }
@@ -584,7 +519,7 @@ static int shut_down(struct daemon *d)
     pthread_join(d->tid, NULL);
     tt_socketmap_stop();
     if (d->pidfile != NULL)
-        remove_pidfile(d->pidfile);
+        tt_pidfile_remove(d->pidfile);
     /*
      * libmilter's listener returns without waiting for the sessions it
      * started, and they use the configuration and OpenSSL: give them time
