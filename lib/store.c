@@ -65,6 +65,26 @@ static const char sql_add_probe[] =
     " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
 
 /* The network of a peer's most recent row: where it was last trusted. */
+/* cert_not_after is never written: neither MTA passes the expiry in a macro (mta-facts.md). */
+static const char sql_add_observed[] =
+    "INSERT INTO observed (day, peer, client, n_none, n_encrypted, n_verified, n_trusted, "
+    "r_pass, r_fail, r_none, a_accept, a_monitor, a_defer, a_reject, v_tls10, v_tls11, v_tls12, "
+    "v_tls13, network, first_seen, last_seen) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
+    "?19, ?20, ?21) "
+    "ON CONFLICT (day, peer, client) DO UPDATE SET "
+    "n_none = n_none + excluded.n_none, n_encrypted = n_encrypted + excluded.n_encrypted, "
+    "n_verified = n_verified + excluded.n_verified, n_trusted = n_trusted + excluded.n_trusted, "
+    "r_pass = r_pass + excluded.r_pass, r_fail = r_fail + excluded.r_fail, "
+    "r_none = r_none + excluded.r_none, a_accept = a_accept + excluded.a_accept, "
+    "a_monitor = a_monitor + excluded.a_monitor, a_defer = a_defer + excluded.a_defer, "
+    "a_reject = a_reject + excluded.a_reject, v_tls10 = v_tls10 + excluded.v_tls10, "
+    "v_tls11 = v_tls11 + excluded.v_tls11, v_tls12 = v_tls12 + excluded.v_tls12, "
+    "v_tls13 = v_tls13 + excluded.v_tls13, "
+    "network = CASE WHEN excluded.network <> '' THEN excluded.network ELSE network END, "
+    "first_seen = min(first_seen, excluded.first_seen), "
+    "last_seen = max(last_seen, excluded.last_seen)";
+
 static const char sql_peers[] =
     "SELECT peer, count(DISTINCT client), sum(n_none), sum(n_encrypted), sum(n_verified),"
     " sum(n_trusted), sum(r_pass), sum(r_fail), sum(r_none), sum(a_accept), sum(a_monitor),"
@@ -89,7 +109,7 @@ static const char sql_probes[] =
 
 struct tt_store {
     sqlite3 *db;
-    sqlite3_stmt *add_probe, *peers, *days, *probes;
+    sqlite3_stmt *add_probe, *add_observed, *peers, *days, *probes;
 };
 
 const char *tt_probe_result_name(enum tt_probe_result r)
@@ -198,6 +218,7 @@ struct tt_store *tt_store_open(const char *path, char *err, size_t errsz)
     if (!migrate(st->db, path, err, errsz))
         goto fail;
     if (sqlite3_prepare_v2(st->db, sql_add_probe, -1, &st->add_probe, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(st->db, sql_add_observed, -1, &st->add_observed, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(st->db, sql_peers, -1, &st->peers, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(st->db, sql_days, -1, &st->days, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(st->db, sql_probes, -1, &st->probes, NULL) != SQLITE_OK) {
@@ -215,6 +236,7 @@ void tt_store_close(struct tt_store *st)
     if (st == NULL)
         return;
     sqlite3_finalize(st->add_probe);
+    sqlite3_finalize(st->add_observed);
     sqlite3_finalize(st->peers);
     sqlite3_finalize(st->days);
     sqlite3_finalize(st->probes);
@@ -435,4 +457,56 @@ bool tt_store_each_probe(struct tt_store *st, int64_t since, size_t limit,
         sqlite3_bind_int64(st->probes, 2, (sqlite3_int64)limit) != SQLITE_OK)
         return fail_db(st->db, "reading the database", err, errsz);
     return each(st->probes, st->db, probe_row, &pc, err, errsz);
+}
+
+bool tt_store_begin(struct tt_store *st, char *err, size_t errsz)
+{
+    return sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ||
+           fail_db(st->db, "BEGIN", err, errsz);
+}
+
+bool tt_store_commit(struct tt_store *st, char *err, size_t errsz)
+{
+    return sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ||
+           fail_db(st->db, "COMMIT", err, errsz);
+}
+
+void tt_store_rollback(struct tt_store *st)
+{
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+bool tt_store_add_observed(struct tt_store *st, const struct tt_peer_row *r, char *err,
+                           size_t errsz)
+{
+    const uint64_t *counts[] = {&r->level[TT_LEVEL_NONE],
+                                &r->level[TT_LEVEL_ENCRYPTED],
+                                &r->level[TT_LEVEL_VERIFIED],
+                                &r->level[TT_LEVEL_TRUSTED],
+                                &r->result[TT_RESULT_PASS],
+                                &r->result[TT_RESULT_FAIL],
+                                &r->result[TT_RESULT_NONE],
+                                &r->outcome[TT_OUTCOME_ACCEPT],
+                                &r->outcome[TT_OUTCOME_MONITOR],
+                                &r->outcome[TT_OUTCOME_DEFER],
+                                &r->outcome[TT_OUTCOME_REJECT],
+                                &r->version[0],
+                                &r->version[1],
+                                &r->version[2],
+                                &r->version[3]};
+    sqlite3_stmt *s = st->add_observed;
+    char day[16];
+    size_t i;
+
+    tt_store_day(r->day * 86400, day, sizeof(day));
+    sqlite3_reset(s);
+    sqlite3_bind_text(s, 1, day, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 2, r->peer, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, r->client, -1, SQLITE_STATIC);
+    for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+        sqlite3_bind_int64(s, (int)i + 4, (sqlite3_int64)*counts[i]);
+    sqlite3_bind_text(s, 19, r->network, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 20, (sqlite3_int64)r->first_seen);
+    sqlite3_bind_int64(s, 21, (sqlite3_int64)r->last_seen);
+    return sqlite3_step(s) == SQLITE_DONE || fail_db(st->db, "observed", err, errsz);
 }

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "peers.h"
+
 /* PRAGMA user_version this code writes; a newer file is refused, an older one migrated. */
 #define TT_STORE_VERSION 1
 /* How long a writer waits for another one's lock, in milliseconds. */
@@ -76,6 +78,17 @@ struct tt_store *tt_store_open(const char *path, char *err, size_t errsz);
 void tt_store_close(struct tt_store *st);
 
 bool tt_store_add_probe(struct tt_store *st, const struct tt_probe *p, char *err, size_t errsz);
+
+/*
+ * The filter's history writer: one transaction per write (begin, the rows,
+ * commit, or rollback on any failure). A row's counts are added to what the
+ * file holds for its day, peer and client (first and last seen merged).
+ */
+bool tt_store_begin(struct tt_store *st, char *err, size_t errsz);
+bool tt_store_add_observed(struct tt_store *st, const struct tt_peer_row *r, char *err,
+                           size_t errsz);
+bool tt_store_commit(struct tt_store *st, char *err, size_t errsz);
+void tt_store_rollback(struct tt_store *st);
 
 /*
  * The report's reads, rows from since_day ("YYYY-MM-DD", inclusive) or, for

@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,48 +15,7 @@
 
 #include "log.h"
 #include "snapshot.h"
-
-/* The schema shared with tlstrustctl's survey and report (issue 12); keep it verbatim. */
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS observed (\n"
-    "  day TEXT NOT NULL,            -- UTC date, YYYY-MM-DD\n"
-    "  peer TEXT NOT NULL,           -- the member: rule (\"from:example.org\"), zone record "
-    "domain, or certificate subject; \"\" unknown; \"*other*\" = overflow bucket\n"
-    "  client TEXT NOT NULL,         -- client IP address as text; \"\" in the overflow bucket\n"
-    "  n_none INTEGER NOT NULL DEFAULT 0, n_encrypted INTEGER NOT NULL DEFAULT 0,\n"
-    "  n_verified INTEGER NOT NULL DEFAULT 0, n_trusted INTEGER NOT NULL DEFAULT 0,\n"
-    "  r_pass INTEGER NOT NULL DEFAULT 0, r_fail INTEGER NOT NULL DEFAULT 0, r_none INTEGER NOT "
-    "NULL DEFAULT 0,\n"
-    "  a_accept INTEGER NOT NULL DEFAULT 0, a_monitor INTEGER NOT NULL DEFAULT 0,\n"
-    "  a_defer INTEGER NOT NULL DEFAULT 0, a_reject INTEGER NOT NULL DEFAULT 0,\n"
-    "  v_tls10 INTEGER NOT NULL DEFAULT 0, v_tls11 INTEGER NOT NULL DEFAULT 0,\n"
-    "  v_tls12 INTEGER NOT NULL DEFAULT 0, v_tls13 INTEGER NOT NULL DEFAULT 0,\n"
-    "  network TEXT NOT NULL DEFAULT '',  -- trusted network last seen for this peer\n"
-    "  first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL,  -- unix seconds\n"
-    "  cert_not_after INTEGER,       -- unix seconds, NULL when unknown (MTA macros carry no "
-    "expiry)\n"
-    "  PRIMARY KEY (day, peer, client)\n"
-    ");";
-
-/* cert_not_after is never written: neither MTA passes the expiry in a macro (mta-facts.md). */
-static const char upsert[] =
-    "INSERT INTO observed (day, peer, client, n_none, n_encrypted, n_verified, n_trusted, "
-    "r_pass, r_fail, r_none, a_accept, a_monitor, a_defer, a_reject, v_tls10, v_tls11, v_tls12, "
-    "v_tls13, network, first_seen, last_seen) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-    "?19, ?20, ?21) "
-    "ON CONFLICT (day, peer, client) DO UPDATE SET "
-    "n_none = n_none + excluded.n_none, n_encrypted = n_encrypted + excluded.n_encrypted, "
-    "n_verified = n_verified + excluded.n_verified, n_trusted = n_trusted + excluded.n_trusted, "
-    "r_pass = r_pass + excluded.r_pass, r_fail = r_fail + excluded.r_fail, "
-    "r_none = r_none + excluded.r_none, a_accept = a_accept + excluded.a_accept, "
-    "a_monitor = a_monitor + excluded.a_monitor, a_defer = a_defer + excluded.a_defer, "
-    "a_reject = a_reject + excluded.a_reject, v_tls10 = v_tls10 + excluded.v_tls10, "
-    "v_tls11 = v_tls11 + excluded.v_tls11, v_tls12 = v_tls12 + excluded.v_tls12, "
-    "v_tls13 = v_tls13 + excluded.v_tls13, "
-    "network = CASE WHEN excluded.network <> '' THEN excluded.network ELSE network END, "
-    "first_seen = min(first_seen, excluded.first_seen), "
-    "last_seen = max(last_seen, excluded.last_seen)";
+#include "store.h"
 
 static struct tt_peers *peers;
 static pthread_t writer;
@@ -67,9 +25,8 @@ static bool stopping, started;
 static atomic_uint_fast64_t writes_ok, writes_failed;
 
 /* The writer's own: the open database and the path it was opened from. */
-static sqlite3 *db;
+static struct tt_store *store;
 static char *db_path;
-static sqlite3_stmt *stmt;
 
 struct batch {
     bool failed;
@@ -78,37 +35,23 @@ struct batch {
 
 static void close_db(void)
 {
-    sqlite3_finalize(stmt);
-    stmt = NULL;
-    if (db != NULL)
-        sqlite3_close(db);
-    db = NULL;
+    tt_store_close(store);
+    store = NULL;
     free(db_path);
     db_path = NULL;
 }
 
+/* The store (lib/store.c) owns the schema, shared with tlstrustctl survey and report. */
 static bool open_db(const char *path)
 {
-    char *msg = NULL;
+    char err[512];
 
     if (db_path != NULL && strcmp(db_path, path) == 0)
         return true;
     close_db();
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        tt_log(LOG_ERR, "StateDatabase %s: %s; the history is not kept", path,
-               db != NULL ? sqlite3_errmsg(db) : "out of memory");
-        close_db();
-        return false;
-    }
-    sqlite3_busy_timeout(db, 5000);
-    /* WAL: the report can read while we write. A file system without it keeps the default. */
-    sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
-    if (sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_prepare_v2(db, upsert, -1, &stmt, NULL) != SQLITE_OK) {
-        tt_log(LOG_ERR, "StateDatabase %s: %s; the history is not kept", path,
-               msg != NULL ? msg : sqlite3_errmsg(db));
-        sqlite3_free(msg);
-        close_db();
+    store = tt_store_open(path, err, sizeof(err));
+    if (store == NULL) {
+        tt_log(LOG_ERR, "%s; the history is not kept", err);
         return false;
     }
     db_path = strdup(path);
@@ -120,51 +63,16 @@ static bool open_db(const char *path)
     return true;
 }
 
-static void day_text(int64_t day, char *buf, size_t bufsz)
-{
-    time_t t = (time_t)(day * 86400);
-    struct tm tm;
-
-    if (gmtime_r(&t, &tm) == NULL || strftime(buf, bufsz, "%Y-%m-%d", &tm) == 0)
-        snprintf(buf, bufsz, "1970-01-01");
-}
-
 static void write_row(void *arg, const struct tt_peer_row *r)
 {
     struct batch *b = arg;
-    const uint64_t *counts[] = {&r->level[TT_LEVEL_NONE],
-                                &r->level[TT_LEVEL_ENCRYPTED],
-                                &r->level[TT_LEVEL_VERIFIED],
-                                &r->level[TT_LEVEL_TRUSTED],
-                                &r->result[TT_RESULT_PASS],
-                                &r->result[TT_RESULT_FAIL],
-                                &r->result[TT_RESULT_NONE],
-                                &r->outcome[TT_OUTCOME_ACCEPT],
-                                &r->outcome[TT_OUTCOME_MONITOR],
-                                &r->outcome[TT_OUTCOME_DEFER],
-                                &r->outcome[TT_OUTCOME_REJECT],
-                                &r->version[0],
-                                &r->version[1],
-                                &r->version[2],
-                                &r->version[3]};
-    char day[16];
-    size_t i;
+    char err[512];
 
     b->rows++;
-    if (b->failed || stmt == NULL)
+    if (b->failed || store == NULL)
         return;
-    day_text(r->day, day, sizeof(day));
-    sqlite3_reset(stmt);
-    sqlite3_bind_text(stmt, 1, day, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(stmt, 2, r->peer, -1, SQLITE_STATIC);
-    sqlite3_bind_text(stmt, 3, r->client, -1, SQLITE_STATIC);
-    for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
-        sqlite3_bind_int64(stmt, (int)i + 4, (sqlite3_int64)*counts[i]);
-    sqlite3_bind_text(stmt, 19, r->network, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(stmt, 20, (sqlite3_int64)r->first_seen);
-    sqlite3_bind_int64(stmt, 21, (sqlite3_int64)r->last_seen);
-    if (sqlite3_step(stmt) != SQLITE_DONE) {
-        tt_log(LOG_ERR, "StateDatabase %s: %s", db_path, sqlite3_errmsg(db));
+    if (!tt_store_add_observed(store, r, err, sizeof(err))) {
+        tt_log(LOG_ERR, "StateDatabase %s: %s", db_path, err);
         b->failed = true;
     }
 }
@@ -177,6 +85,7 @@ static void flush(void)
     size_t capacity = cfg->peer_table_size;
     char *path = cfg->state_db != NULL ? strdup(cfg->state_db) : NULL;
     struct batch b = {0};
+    char err[512];
 
     tt_snapshot_put(snap);
     if (path == NULL) {
@@ -184,19 +93,19 @@ static void flush(void)
         tt_peers_drain(peers, capacity, write_row, &b); /* no history kept: dropped */
         return;
     }
-    if (!open_db(path) || sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        if (db != NULL)
-            tt_log(LOG_ERR, "StateDatabase %s: %s", path, sqlite3_errmsg(db));
+    if (!open_db(path) || !tt_store_begin(store, err, sizeof(err))) {
+        if (store != NULL)
+            tt_log(LOG_ERR, "StateDatabase %s: %s", path, err);
         b.failed = true;
     }
     tt_peers_drain(peers, capacity, write_row, &b);
-    if (!b.failed && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        tt_log(LOG_ERR, "StateDatabase %s: %s", path, sqlite3_errmsg(db));
+    if (!b.failed && !tt_store_commit(store, err, sizeof(err))) {
+        tt_log(LOG_ERR, "StateDatabase %s: %s", path, err);
         b.failed = true;
     }
     if (b.failed) {
-        if (db != NULL)
-            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        if (store != NULL)
+            tt_store_rollback(store);
         if (b.rows > 0)
             tt_log(LOG_ERR, "StateDatabase %s: %zu peer row(s) of counts lost", path, b.rows);
         atomic_fetch_add(&writes_failed, 1);
