@@ -15,9 +15,15 @@
 #
 # Usage: test/e2e/network.sh [MILTER]   (tlstrustctl is taken from beside MILTER)
 # Prints TAP and "N passed, N failed"; exits 1 on any failure. Needs root
-# (unshare, port 25), postfix, posttls-finger, swaks, m4, openssl.
-# Scenarios: 1 A<->B trusted both ways, 3 C->A tagged as what it is,
-# 2 B with another CA's certificate: A defers, 4 a revoked member certificate.
+# (unshare, port 25 of 127.0.0.11-13), postfix, posttls-finger, swaks, m4,
+# openssl, and Sendmail as lab.sh fetches it (TLSTRUST_E2E_CACHE). lab.sh's
+# TLSTRUST_E2E_KEEP applies; TLSTRUST_NET_TRACE=1 runs the script under -x.
+# Scenarios, in this order:
+#   0 posttls-finger: each server's chain; postmap -q on A's live socketmap
+#   1 A -> B and B -> A: verified TLS, client certificates, tagged trusted
+#   3 C -> A: tagged encrypted; C claiming b.test is deferred by A's milter
+#   2 another CA's server certificate: A defers to B, B keeps its mail for A
+#   4 a revoked member certificate: refused by A (check_ccert_access) and B (CRL)
 set -euo pipefail
 
 # A private mount namespace for the hosts file; everything below runs in it.
