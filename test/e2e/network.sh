@@ -7,11 +7,14 @@
 #   member B   Sendmail + tlstrust-milter  b.test  127.0.0.12  outbound policy from
 #              `tlstrustctl export sendmail` in its access map, the CRL in confCRL
 #   outsider C Postfix, a certificate of another CA   c.test  127.0.0.13
-# Mail is routed by name: a private mount namespace gets a hosts file of the
-# lab's names (bind-mounted on /etc/hosts), Postfix resolves without DNS
-# (smtp_dns_support_level = disabled), Sendmail through a service switch of
-# "hosts files". So the next hop is the domain itself, which Postfix's
-# smtp_tls_policy_maps lookup and Sendmail's TLS_Rcpt lookup both key on.
+# Postfix routes by name: a private mount namespace gets a hosts file of the
+# lab's names (bind-mounted on /etc/hosts) and Postfix resolves without DNS
+# (smtp_dns_support_level = disabled), so the next hop is the domain itself,
+# the key of its smtp_tls_policy_maps lookup (a [127.0.0.12]:25 next hop
+# would be asked as such, and the socketmap answers NOTFOUND for it).
+# Sendmail routes by a mailertable of address literals; its TLS_Rcpt lookup
+# keys on the recipient's domain. The namespace's resolv.conf points at
+# 127.0.0.1:53, where nothing answers: no lookup leaves the machine.
 #
 # Usage: test/e2e/network.sh [MILTER]   (tlstrustctl is taken from beside MILTER)
 # Prints TAP and "N passed, N failed"; exits 1 on any failure. Needs root
@@ -299,6 +302,13 @@ sm_b_start() {
     : >"$d/aliases"
     # Host names from the hosts file, no DNS (no MX lookups).
     printf 'hosts files\naliases files\n' >"$d/service.switch"
+    # Still, a host name without an MX is looked up as "a.test." (trailing
+    # dot), which the hosts file does not hold, and the query goes to the
+    # resolver. So B routes by address literals; its TLS_Rcpt check keys on
+    # the recipient's domain, not on the host it connects to.
+    printf 'a.test esmtp:[%s]\nc.test esmtp:[%s]\n' "$IP_A" "$IP_C" >"$d/mailertable.txt"
+    "$LAB_SM_ROOT/usr/libexec/sendmail/makemap" -C "$d/makemap.cf" hash "$d/mailertable" <"$d/mailertable.txt" ||
+        lab_die "makemap mailertable failed"
     cat >"$d/b.mc" <<EOF
 divert(-1)
 divert(0)dnl
@@ -329,6 +339,7 @@ CLIENT_OPTIONS(\`Family=inet, Addr=$IP_B')dnl
 define(\`confLOG_LEVEL', \`9')dnl
 FEATURE(\`access_db', \`hash -T<TMPF> -o $d/access')dnl
 FEATURE(\`lookupdotdomain')dnl
+FEATURE(\`mailertable', \`hash -o $d/mailertable')dnl
 FEATURE(\`nocanonify')dnl
 FEATURE(\`no_default_msa')dnl
 LOCAL_DOMAIN(\`b.test')dnl
@@ -393,8 +404,12 @@ $IP_A a.test mx.a.test
 $IP_B b.test mx.b.test
 $IP_C c.test mx.c.test
 EOF
-chmod 644 "$LAB_DIR/hosts"
+# And a resolver that answers nothing, so a name missing from it cannot
+# send a query off the machine.
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$LAB_DIR/resolv.conf"
+chmod 644 "$LAB_DIR/hosts" "$LAB_DIR/resolv.conf"
 mount --bind "$LAB_DIR/hosts" /etc/hosts
+mount --bind "$LAB_DIR/resolv.conf" /etc/resolv.conf
 
 PM_PORT=$(lab_free_port)
 net_milter a unix mx.a.test "PolicyMapSocket inet:$PM_PORT@127.0.0.1"
