@@ -34,6 +34,7 @@ LAB_DIR=
 LAB_PKI=
 LAB_PIDS=()            # background processes we started (milters, sink, sendmail, loops)
 LAB_PF_CONF=           # Postfix config dir while it runs
+LAB_PF_MORE=()         # config dirs of more Postfix instances (test/e2e/network.sh)
 LAB_PF_PORT=
 LAB_SM_PORT=
 LAB_SINK_DIR=
@@ -60,7 +61,8 @@ lab_unsafe_path() {
     done
 }
 
-lab_init() {
+# lab_workdir: the work dir and the cleanup trap (lab_init without the PKI).
+lab_workdir() {
     local base=${TLSTRUST_E2E_BASE:-$LAB_REPO/build}
     mkdir -p "$base"
     if lab_unsafe_path "$base"; then base=/run; fi
@@ -71,6 +73,10 @@ lab_init() {
     trap 'exit 130' INT
     trap 'exit 143' TERM
     lab_log "work dir $LAB_DIR"
+}
+
+lab_init() {
+    lab_workdir
     LAB_PKI=$LAB_DIR/pki
     "$LAB_SRC/pki.sh" "$LAB_PKI" || lab_die "pki.sh failed"
     chmod 755 "$LAB_PKI"
@@ -78,13 +84,19 @@ lab_init() {
 }
 
 lab_cleanup() {
-    local rc=$? pid
+    local rc=$? pid conf
     trap - EXIT INT TERM
     set +e
     if [[ -n $LAB_PF_CONF && -d $LAB_PF_CONF ]]; then
         postfix -c "$LAB_PF_CONF" abort >/dev/null 2>&1
         lab_wait_gone "$(lab_pf_master_pid)"
     fi
+    for conf in "${LAB_PF_MORE[@]}"; do
+        pid=$(postconf -c "$conf" -h queue_directory 2>/dev/null)/pid/master.pid
+        pid=$(tr -d ' \n' <"$pid" 2>/dev/null)
+        postfix -c "$conf" abort >/dev/null 2>&1
+        lab_wait_gone "$pid"
+    done
     for pid in "${LAB_PIDS[@]}"; do
         kill "$pid" 2>/dev/null
     done
