@@ -623,6 +623,23 @@ s15() {
         want_true "$out" grep -Eq '^from:red\.test trusted=[1-9][0-9]*$' <<<"$out"
     check "$m: 15 report: from:verify.test seen encrypted, never trusted" \
         want_true "$out" grep -Eq '^from:verify\.test (encrypted|none)=[1-9][0-9]*( none=[0-9]+)?$' <<<"$out"
+    # The HTML page, as a browser renders it; a screenshot is kept.
+    local art=${TLSTRUST_E2E_ARTEFACTS:-$LAB_REPO/build/e2e-artefacts} bd
+    mkdir -p "$art"
+    "$LAB_CTL" -c "$d/tlstrust.conf" report --format html --days 1 >"$art/report-$m.html" 2>&1 || true
+    bd=$(mktemp -d)
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$bd" --dump-dom "file://$art/report-$m.html" >"$bd/dom.html" 2>/dev/null || true
+    check "$m: 15 report page in Chromium names from:ministerio.test and from:red.test" \
+        want_true "rendered page: $(head -c 300 "$bd/dom.html")" \
+        bash -c 'grep -q "from:ministerio\.test" "$1" && grep -q "from:red\.test" "$1"' _ "$bd/dom.html"
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$bd" --window-size=1400,1400 --screenshot="$art/report-$m.png" \
+        "file://$art/report-$m.html" >/dev/null 2>&1 || true
+    check "$m: 15 report page screenshot kept ($art/report-$m.png)" test -s "$art/report-$m.png"
+    rm -rf "$bd"
     lab_milter_spawn "$mi"
 }
 
