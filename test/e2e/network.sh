@@ -23,6 +23,7 @@
 # TLSTRUST_E2E_KEEP applies; TLSTRUST_NET_TRACE=1 runs the script under -x.
 # Scenarios, in this order:
 #   0 posttls-finger: each server's chain; postmap -q on A's live socketmap
+#   5 tlstrustctl survey of A, B and C: STARTTLS, chain, network, name
 #   1 A -> B and B -> A: verified TLS, client certificates, tagged trusted
 #   3 C -> A: tagged encrypted; C claiming b.test is deferred by A's milter
 #   2 another CA's server certificate: A defers to B, B keeps its mail for A
@@ -571,6 +572,30 @@ s4() {
         want_tag sendmail s4cur "$(lvl trusted)" "$(kv network=labnet)"
 }
 
+# 5: the survey (issue 12) sees what each server offers, as a sending MTA
+# meets it: A and B present the network's certificate (trusted by labnet,
+# the name matches), the outsider C a chain no network and no system store
+# trusts. Run from A's configuration, with a StateDatabase of its own and
+# the lab's DNS (ldns-testns: MX and addresses) as its resolver.
+s5() {
+    local d=$LAB_DIR/survey out
+    mkdir -p "$d"
+    chown nobody "$d"
+    cp "${LAB_MILTER_DIR[a]}/domains.table" "$d/"
+    grep -Ev '^(Socket|PolicyMapSocket)' "${LAB_MILTER_DIR[a]}/tlstrust.conf" >"$d/tlstrust.conf"
+    lab_dns_start "$LAB_SRC/network-dns.data"
+    printf 'StateDatabase   state.db\nDnsResolver     127.0.0.1@%s\n' "$LAB_DNS_PORT" >>"$d/tlstrust.conf"
+    # Each domain's MX from DNS, port 25 of its address, as a sending MTA does.
+    out=$("$CTL" -c "$d/tlstrust.conf" survey --delay 0 --timeout 10 a.test b.test c.test 2>&1)
+    printf '# %s\n' "${out//$'\n'/$'\n'# }"
+    check "5 survey A: STARTTLS, trusted by labnet, name matches" \
+        want_true "$out" grep -Eq '^a\.test mx\.a\.test:25 ok level=trusted starttls=yes .*network=labnet .*name=yes' <<<"$out"
+    check "5 survey B (Sendmail): STARTTLS, trusted by labnet, name matches" \
+        want_true "$out" grep -Eq '^b\.test mx\.b\.test:25 ok level=trusted starttls=yes .*network=labnet .*name=yes' <<<"$out"
+    check "5 survey C (outsider): STARTTLS, encrypted only, no network, no system store" \
+        want_true "$out" grep -Eq '^c\.test mx\.c\.test:25 ok level=encrypted starttls=yes .*network=- system=no' <<<"$out"
+}
+
 echo "# tlstrust e2e: a network of three mail servers (A Postfix, B Sendmail, C outsider)"
-for s in 0 1 3 2 4; do "s$s"; done
+for s in 0 5 1 3 2 4; do "s$s"; done
 tap_finish
