@@ -40,6 +40,8 @@ fi
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
 # shellcheck source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/assert.sh"
+# shellcheck source-path=SCRIPTDIR
 . "$LAB_SRC/../tap.sh"
 [[ -n ${1:-} ]] && LAB_MILTER_BIN=$1
 CTL=$(dirname "$LAB_MILTER_BIN")/tlstrustctl
@@ -64,55 +66,6 @@ SM_B_PID=
 
 # ---------------------------------------------------------------- assertions
 
-want_true() {
-    local msg=$1
-    shift
-    "$@" && return 0
-    echo "$msg"
-    return 1
-}
-
-# want_log FILE ERE [SECONDS]: a line of FILE matches ERE within SECONDS (default 5).
-want_log() {
-    local i
-    for ((i = 0; i < ${3:-5} * 10; i++)); do
-        grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    echo "no line matching /$2/ in $1; last lines:"
-    tail -n 15 "$1" 2>/dev/null | sed 's/^/  | /'
-    return 1
-}
-
-# want_tag MTA ID ERE...: the stored message has exactly one X-TLS-Trust
-# header, matching every ERE and none of the !ERE.
-want_tag() {
-    local mta=$1 id=$2 tags n re
-    shift 2
-    if [[ -z $(lab_msg_file "$mta" "$id" 20) ]]; then
-        echo "no stored message $mta-$id"
-        return 1
-    fi
-    tags=$(lab_header "$mta" "$id" X-TLS-Trust 0)
-    n=$(grep -c . <<<"$tags" || true)
-    [[ $n == 1 ]] || { echo "want one X-TLS-Trust header, got $n: $tags"; return 1; }
-    for re; do
-        if [[ $re == '!'* ]]; then
-            ! grep -Eq -- "${re#!}" <<<"$tags" || { echo "tag must not match /${re#!}/: $tags"; return 1; }
-        else
-            grep -Eq -- "$re" <<<"$tags" || { echo "tag does not match /$re/: $tags"; return 1; }
-        fi
-    done
-}
-
-want_no_msg() {
-    local f
-    f=$(lab_msg_file "$1" "$2" 0)
-    [[ -z $f ]] && return 0
-    echo "stored although it must not be: $f"
-    return 1
-}
-
 # want_unverified FINGER-OUTPUT ISSUER-ERE: posttls-finger did not verify
 # the server against the network's CA, and its chain matches ISSUER-ERE.
 want_unverified() {
@@ -131,9 +84,6 @@ want_deferred_before_rcpt() {
     cat "$1"
     return 1
 }
-
-lvl() { printf '^[[:space:]]*%s[[:space:]]*(;|$)' "$1"; }
-kv() { printf '(^|;)[[:space:]]*%s[[:space:]]*(;|$)' "$1"; }
 
 # ---------------------------------------------------------------- the PKI
 

@@ -13,6 +13,8 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/assert.sh"
 
 MTAS=(postfix sendmail)
 LAB_ONLY=0
@@ -82,44 +84,6 @@ want_final_accepted() {
     return 1
 }
 
-# want_no_msg MTA ID: nothing was delivered (Postfix) or queued (Sendmail).
-want_no_msg() {
-    local f
-    f=$(lab_msg_file "$1" "$2" 0)
-    [[ -z $f ]] && return 0
-    echo "a message was stored although it should have been refused: $f"
-    return 1
-}
-
-# want_tag MTA ID [ERE | !ERE]...: exactly one X-TLS-Trust header, matching
-# every ERE and none of the !ERE.
-want_tag() {
-    local mta=$1 id=$2 tags n re
-    shift 2
-    tags=$(lab_header "$mta" "$id" X-TLS-Trust 15)
-    n=$(grep -c . <<<"$tags" || true)
-    if [[ -z $(lab_msg_file "$mta" "$id" 0) ]]; then
-        echo "no stored message for $mta-$id"
-        return 1
-    fi
-    if [[ $n != 1 ]]; then
-        echo "want exactly one X-TLS-Trust header, got $n:"
-        printf '  %s\n' "$tags"
-        return 1
-    fi
-    for re; do
-        if [[ $re == '!'* ]]; then
-            if grep -Eq -- "${re#!}" <<<"$tags"; then
-                echo "tag must not match /${re#!}/: $tags"
-                return 1
-            fi
-        elif ! grep -Eq -- "$re" <<<"$tags"; then
-            echo "tag does not match /$re/: $tags"
-            return 1
-        fi
-    done
-}
-
 # want_header MTA ID NAME COUNT [ERE]: COUNT headers NAME (matching ERE when given).
 want_header() {
     local vals n
@@ -146,32 +110,6 @@ want_rcpts() {
     echo "recipients: want '$want', got '$got'"
     return 1
 }
-
-want_log() {
-    local i
-    for ((i = 0; i < 50; i++)); do
-        grep -Eq -- "$2" "$1" && return 0
-        sleep 0.1
-    done
-    echo "no line matching /$2/ in $1; last lines:"
-    tail -n 15 "$1" | sed 's/^/  | /'
-    return 1
-}
-
-want_true() {
-    local msg=$1
-    shift
-    "$@" && return 0
-    echo "$msg"
-    return 1
-}
-
-# Tag regex builders.
-lvl() { printf '^[[:space:]]*%s[[:space:]]*(;|$)' "$1"; }
-kv() { printf '(^|;)[[:space:]]*%s[[:space:]]*(;|$)' "$1"; }
-# qv NAME ERE: a quoted value NAME="..." that contains ERE.
-qv() { printf '(^|;)[[:space:]]*%s="([^"\\]|\\.)*%s([^"\\]|\\.)*"' "$1" "$2"; }
-re_escape() { sed 's/[][\.*^$+?(){}|/]/\\&/g' <<<"$1"; }
 
 AUTHSERV=$(kv 'authserv-id=mx\.receiver\.test')
 
