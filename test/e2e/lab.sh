@@ -294,6 +294,36 @@ lab_pf_master_pid() {
     return 0
 }
 
+# lab_postfix_services: the master.cf lines every private Postfix runs,
+# without chroot (the lab's paths are outside any chroot); each instance
+# puts its own smtpd listeners before them.
+lab_postfix_services() {
+    cat <<'EOF'
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+virtual   unix  -       n       n       -       -       virtual
+EOF
+}
+
 # lab_postfix_start [MILTER]: Postfix on a free port relaying receiver.test
 # (and subdomains) to smtp-sink, which writes each message into LAB_SINK_DIR.
 lab_postfix_start() {
@@ -358,30 +388,7 @@ milter_default_action = tempfail
 milter_protocol = 6
 EOF
     # Own master.cf: no chroot (the lab paths are outside any chroot), smtpd on our port.
-    cat >"$d/conf/master.cf" <<EOF
-127.0.0.1:$LAB_PF_PORT inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+    { echo "127.0.0.1:$LAB_PF_PORT inet n - n - - smtpd"; lab_postfix_services; } >"$d/conf/master.cf"
     LAB_PF_CONF=$d/conf
     # -c needs an absolute path.
     postfix -c "$LAB_PF_CONF" start >"$d/start.log" 2>&1 ||

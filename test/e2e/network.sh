@@ -193,29 +193,7 @@ smtp_tls_security_level = may
 smtp_tls_loglevel = 1
 EOF
     if (($# > 4)); then printf '%s\n' "${@:5}" >>"$d/conf/main.cf"; fi
-    cat >"$d/conf/master.cf" <<EOF
-$ip:25    inet  n       -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-smtp      unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-virtual   unix  -       n       n       -       -       virtual
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
+    { echo "$ip:25    inet  n       -       n       -       -       smtpd"; lab_postfix_services; } >"$d/conf/master.cf"
     postfix -c "$d/conf" start >"$d/start.log" 2>&1 ||
         { cat "$d/start.log" "$d/maillog" >&2 2>/dev/null || true; lab_die "postfix $host start failed"; }
     lab_wait_port_at "$ip" 25 || { cat "$d/maillog" >&2 || true; lab_die "postfix $host not listening"; }
