@@ -102,13 +102,11 @@ enum tt_dnsp_status tt_decide_mail(const struct tt_config *cfg, struct tt_dnsmsg
     return st;
 }
 
-/* An enforcing action before monitor, then the higher requirement. */
+/* An enforced rule before one that is not (monitor, exemption), then the higher requirement. */
 static bool stricter(const struct tt_config *cfg, const struct tt_rule *a, const struct tt_rule *b)
 {
-    enum tt_action aa = a->action != TT_ACTION_UNSET ? a->action : cfg->default_action;
-    enum tt_action ba = b->action != TT_ACTION_UNSET ? b->action : cfg->default_action;
-    bool ae = aa != TT_ACTION_MONITOR && a->req != TT_REQ_NONE;
-    bool be = ba != TT_ACTION_MONITOR && b->req != TT_REQ_NONE;
+    bool ae = tt_rule_enforced(a, cfg->default_action);
+    bool be = tt_rule_enforced(b, cfg->default_action);
 
     if (ae != be)
         return ae;

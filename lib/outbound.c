@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#include "policy.h"
 #include "tls_state.h"
 #include "trustnet.h"
 #include "xtext.h"
@@ -39,17 +40,6 @@ static void put(struct buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
-static enum tt_action effective_action(const struct tt_config *cfg, const struct tt_rule *r)
-{
-    return r->action != TT_ACTION_UNSET ? r->action : cfg->default_action;
-}
-
-/* No requirement the MTA should enforce: an exemption or a rule in monitor mode. */
-static bool enforced(const struct tt_config *cfg, const struct tt_rule *r)
-{
-    return r->req != TT_REQ_NONE && effective_action(cfg, r) != TT_ACTION_MONITOR;
-}
-
 static enum tt_out fail(char *err, size_t errsz, const char *what, const char *detail)
 {
     snprintf(err, errsz, "%s: %s", what, detail);
@@ -78,7 +68,7 @@ enum tt_out tt_outbound_postfix(const struct tt_config *cfg, const struct tt_rul
         out[0] = '\0';
     if (r == NULL || r->req == TT_REQ_NONE)
         return TT_OUT_NONE;
-    if (!enforced(cfg, r)) {
+    if (!tt_rule_enforced(r, cfg->default_action)) {
         /* monitor: report only. Postfix logs what it met (Trusted/Untrusted) and sends. */
         put(&b, "may");
         return b.overflow ? fail(err, errsz, r->key, "policy too long") : TT_OUT_POLICY;
@@ -139,12 +129,12 @@ enum tt_out tt_outbound_sendmail(const struct tt_config *cfg, const struct tt_ru
         out[0] = '\0';
     if (r == NULL)
         return TT_OUT_NONE;
-    if (!enforced(cfg, r)) {
+    if (!tt_rule_enforced(r, cfg->default_action)) {
         /* Any value but a requirement ends the search: the exemption holds over a parent. */
         put(&b, "OK");
         return TT_OUT_POLICY;
     }
-    put(&b, "%s+", effective_action(cfg, r) == TT_ACTION_REJECT ? "PERM" : "TEMP");
+    put(&b, "%s+", tt_rule_action(r, cfg->default_action) == TT_ACTION_REJECT ? "PERM" : "TEMP");
     if (r->req == TT_REQ_ENCRYPT)
         put(&b, "ENCR:%d", r->min_bits > 0 ? r->min_bits : 1);
     else if (r->min_bits > 0)
@@ -275,10 +265,10 @@ static bool sendmail_line(const struct tt_config *cfg, const char *key, const st
     }
     if (tt_outbound_sendmail(cfg, r, pol, sizeof(pol), err, errsz) == TT_OUT_ERROR)
         return false;
-    if (enforced(cfg, r) && r->min_version > 0)
+    if (tt_rule_enforced(r, cfg->default_action) && r->min_version > 0)
         fprintf(out, "# %s: min_version=%s is not checked per domain by Sendmail\n", key,
                 tt_tls_version_name(r->min_version));
-    if (enforced(cfg, r) && r->subjects != NULL && r->req >= TT_REQ_VERIFY)
+    if (tt_rule_enforced(r, cfg->default_action) && r->subjects != NULL && r->req >= TT_REQ_VERIFY)
         fprintf(out, "# %s: subject= is not checked by Sendmail: only chain and issuer\n", key);
     fprintf(out, "TLS_Rcpt:%s\t%s\n", key, pol);
     return true;

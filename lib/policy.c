@@ -37,6 +37,16 @@ static const char *check(const struct tt_rule *r, const struct tt_tls *s,
     return NULL;
 }
 
+enum tt_action tt_rule_action(const struct tt_rule *r, enum tt_action default_action)
+{
+    return r->action != TT_ACTION_UNSET ? r->action : default_action;
+}
+
+bool tt_rule_enforced(const struct tt_rule *r, enum tt_action default_action)
+{
+    return r->req != TT_REQ_NONE && tt_rule_action(r, default_action) != TT_ACTION_MONITOR;
+}
+
 void tt_policy_eval(const struct tt_rule *rule, const struct tt_tls *s,
                     const struct tt_trust *trust, enum tt_action default_action,
                     struct tt_verdict *out)
@@ -45,7 +55,7 @@ void tt_policy_eval(const struct tt_rule *rule, const struct tt_tls *s,
     if (rule == NULL || rule->req == TT_REQ_NONE)
         return;
     out->rule = rule;
-    out->action = rule->action != TT_ACTION_UNSET ? rule->action : default_action;
+    out->action = tt_rule_action(rule, default_action);
     if (!s->tls) {
         out->result = TT_RESULT_FAIL;
         out->no_tls = true;

@@ -18,6 +18,12 @@ struct tt_verdict {
     const char *reason;         /* static text naming the failed requirement */
 };
 
+/* The action a rule takes: its own, else default_action (DefaultAction). */
+enum tt_action tt_rule_action(const struct tt_rule *r, enum tt_action default_action);
+
+/* A rule an MTA must enforce: a requirement, under an action other than monitor. */
+bool tt_rule_enforced(const struct tt_rule *r, enum tt_action default_action);
+
 /*
  * Judge one rule (NULL or requirement none: TT_RESULT_NONE). The trust
  * store resolves trusted:NETWORK; default_action fills an unset action.
