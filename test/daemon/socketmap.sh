@@ -35,21 +35,11 @@ wait_listen() { # PORT|PATH
     return 1
 }
 
-dnsport=""
-for _ in 1 2 3 4 5 6; do
-    ldns-testns -p $((20000 + RANDOM % 40000)) "$here/../dns/answers.data" >"$dir/testns.log" 2>&1 &
-    testns=$!
-    for _ in $(seq 1 50); do
-        dnsport=$(sed -n 's/^Listening on port \([0-9]*\).*/\1/p' "$dir/testns.log" | head -1)
-        [ -n "$dnsport" ] && break
-        kill -0 "$testns" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$dnsport" ] && break
-    kill "$testns" 2>/dev/null || true
-done
-pids+=("$testns")
-[ -n "$dnsport" ] || { echo "ldns-testns did not start"; exit 1; }
+# shellcheck source=../testns.sh
+. "$here/../testns.sh"
+testns_start "$here/../dns/answers.data" "$dir/testns.log" || { echo "ldns-testns did not start"; exit 1; }
+pids+=("$TESTNS_PID")
+dnsport=$TESTNS_PORT
 
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/ca.key" \
     -out "$dir/ca.pem" -days 365 -subj "/CN=Red Segura CA" \

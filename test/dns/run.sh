@@ -22,24 +22,10 @@ trap cleanup EXIT
 command -v ldns-testns >/dev/null || { echo "ldns-testns not found (package ldnsutils)"; exit 1; }
 # ldns-testns binds the wildcard address; the daemon under test is configured
 # with DnsResolver 127.0.0.1@PORT, so every query stays on loopback.
-# The port is ours to pick: ldns-testns -r seeds its choice with the time,
-# so two tests started in the same second (ctest -j2) drew the same port and
-# the second failed all its tries within that second. A port that turns out
-# to be taken makes ldns-testns exit: try another.
-port=""
-for _ in 1 2 3 4 5 6 7 8; do
-    ldns-testns -v -p $((20000 + RANDOM % 40000)) "$here/answers.data" >"$dir/testns.log" 2>&1 &
-    testns=$!
-    for _ in $(seq 1 50); do
-        port=$(sed -n 's/^Listening on port \([0-9]*\).*/\1/p' "$dir/testns.log" | head -1)
-        [ -n "$port" ] && break
-        kill -0 "$testns" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$port" ] && break
-    kill "$testns" 2>/dev/null || true
-done
-pids+=($testns)
+# shellcheck source=../testns.sh
+. "$here/../testns.sh"
+testns_start "$here/answers.data" "$dir/testns.log" && pids+=("$TESTNS_PID")
+port=$TESTNS_PORT
 python3 - "$dir/blackhole.port" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

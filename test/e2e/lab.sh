@@ -28,6 +28,8 @@
 # All state lives in LAB_* variables.
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../testns.sh
+. "$LAB_SRC/../testns.sh"
 LAB_REPO=$(cd "$LAB_SRC/../.." && pwd)
 LAB_MILTER_BIN=${TLSTRUST_MILTER:-$LAB_REPO/build/milter/tlstrust-milter}
 LAB_DIR=
@@ -265,25 +267,14 @@ lab_milter_reload() {
 # do otherwise), but the milter only ever asks 127.0.0.1@LAB_DNS_PORT.
 # -v logs each query to LAB_DNS_LOG. Stopped by lab_cleanup.
 lab_dns_start() {
-    local i attempt pid port
     command -v ldns-testns >/dev/null || lab_die "ldns-testns not found (package ldnsutils)"
     LAB_DNS_LOG=$LAB_DIR/ldns-testns.log
-    # Our own free port: ldns-testns -r seeds its pick with the time, so two
-    # starts in one second draw the same port. A taken port ends it: retry.
-    for ((attempt = 0; attempt < 5; attempt++)); do
-        port=$(lab_free_port)
-        ldns-testns -v -p "$port" "$1" >"$LAB_DNS_LOG" 2>&1 &
-        pid=$!
-        LAB_PIDS+=("$pid")
-        for ((i = 0; i < 50; i++)); do
-            LAB_DNS_PORT=$(sed -n 's/^Listening on port \([0-9]*\).*/\1/p' "$LAB_DNS_LOG" | head -n1)
-            [[ -n $LAB_DNS_PORT ]] && return 0
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-    done
-    cat "$LAB_DNS_LOG" >&2
-    lab_die "ldns-testns did not start"
+    if ! testns_start "$1" "$LAB_DNS_LOG"; then
+        cat "$LAB_DNS_LOG" >&2
+        lab_die "ldns-testns did not start"
+    fi
+    LAB_PIDS+=("$TESTNS_PID")
+    LAB_DNS_PORT=$TESTNS_PORT
 }
 
 # ---------------------------------------------------------------- Postfix

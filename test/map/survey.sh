@@ -88,20 +88,11 @@ member_fp=$(openssl x509 -in "$m/member.pem" -noout -fingerprint -sha256 | cut -
 
 # ---- DNS
 sed "s/@MEMBER_SPKI@/$spki/" "$here/answers.data.in" >"$w/answers.data"
-dns_port=
-for _ in 1 2 3 4 5; do
-    p=$(free_port)
-    ldns-testns -v -p "$p" "$w/answers.data" >"$w/testns.log" 2>&1 &
-    tp=$!
-    for _ in $(seq 1 50); do
-        grep -q "^Listening on port" "$w/testns.log" && dns_port=$p && break
-        kill -0 "$tp" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$dns_port" ] && pids+=("$tp") && break
-    kill "$tp" 2>/dev/null || true
-done
-[ -n "$dns_port" ] || { cat "$w/testns.log"; echo "ldns-testns did not start"; exit 1; }
+# shellcheck source=../testns.sh
+. "$here/../testns.sh"
+testns_start "$w/answers.data" "$w/testns.log" || { cat "$w/testns.log"; echo "ldns-testns did not start"; exit 1; }
+pids+=("$TESTNS_PID")
+dns_port=$TESTNS_PORT
 
 # ---- servers that cannot be judged: 421 at the greeting, and silence
 python3 - "$w" <<'PY' &
